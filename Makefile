@@ -1,0 +1,56 @@
+# Makefile — the front door. `make demo` and `make test` are the two commands a newcomer
+# runs; everything else is a convenience over CMake + CTest.
+BUILD     ?= build
+JOBS      ?= $(shell nproc)
+SKIM      := $(BUILD)/skim
+FUZZ_SECS ?= 30
+
+.PHONY: all setup configure build model demo test unit fuzz bench golden clean
+
+all: build
+
+setup:
+	@bash scripts/setup.sh
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release
+
+configure: $(BUILD)/build.ninja
+
+build: setup configure
+	cmake --build $(BUILD) -j $(JOBS)
+
+model: build
+	$(SKIM) pull smollm2-135m
+
+demo: model
+	@echo "--- skim info (default model) ---"
+	$(SKIM) info --brief
+	@echo "--- skim run ---"
+	$(SKIM) run -n 64 --temp 0 -p "<|im_start|>user\nWhat is contextual sparsity in neural networks?<|im_end|>\n<|im_start|>assistant\n"
+
+# Unit, golden and end-to-end tests (CTest), then a bounded fuzz run of the GGUF reader.
+test: model
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	$(MAKE) fuzz
+
+unit: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+
+# libFuzzer targets need clang; they get their own build directory.
+fuzz: setup
+	CC=clang CXX=clang++ cmake -S . -B $(BUILD)-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DSKIM_FUZZ=ON -DSKIM_BUILD_TESTS=OFF -DSKIM_BUILD_BENCH=OFF >/dev/null
+	cmake --build $(BUILD)-fuzz -j $(JOBS) --target fuzz_gguf
+	bash scripts/run_fuzz.sh $(BUILD)-fuzz/fuzz_gguf $(FUZZ_SECS)
+
+bench: build
+	$(SKIM) bench
+
+# Regenerate the llama.cpp golden fixtures (needs llama-cpp-python; not part of CI).
+golden:
+	python3 -m pip install -q llama-cpp-python jinja2 numpy
+	python3 scripts/dump_golden.py
+
+clean:
+	rm -rf $(BUILD) $(BUILD)-fuzz

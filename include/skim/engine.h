@@ -1,0 +1,131 @@
+// engine.h — skim's public API: load a GGUF model, tokenize, run sessions, generate.
+//
+// An Engine owns the model file mapping, the weights (views into it), the tokenizer, the
+// kernel dispatch table and the thread pool. A Session is one sequence: its KV cache and
+// activation workspace, preallocated for the context, so decoding does not allocate.
+// Everything that can fail because of user input returns Result / Status.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "skim/result.h"
+
+namespace skim {
+
+struct EngineOptions {
+  std::string model_path;
+  int32_t n_threads = 0;  // 0: the number of physical cores
+  int32_t n_ctx = 0;      // 0: the model's training context; larger values are capped to it
+  int32_t n_batch = 512;  // tokens per forward pass during prompt processing
+};
+
+struct ModelInfo {
+  std::string path;
+  std::string arch;
+  std::string name;
+  int64_t file_bytes = 0;
+  int32_t n_vocab = 0, n_ctx_train = 0, n_embd = 0, n_layer = 0, n_head = 0, n_head_kv = 0, n_ff = 0;
+  int32_t n_ctx = 0;  // the engine's context size
+  int32_t n_threads = 0;
+  std::string isa;    // kernels chosen for this CPU
+};
+
+struct SamplingOptions {
+  float temperature = 0.8f;  // <= 0: greedy
+  int32_t top_k = 40;
+  float top_p = 0.95f;
+  float min_p = 0.05f;
+  float repeat_penalty = 1.0f;
+  float frequency_penalty = 0.0f;
+  float presence_penalty = 0.0f;
+  int32_t penalty_last_n = 64;
+  uint64_t seed = 0xFFFFFFFF;
+};
+
+struct GenerateParams {
+  int32_t max_tokens = 256;  // < 0: until end of generation or the context is full
+  SamplingOptions sampling;
+  std::vector<std::string> stop;  // stop strings (not included in the output)
+  bool ignore_eos = false;
+};
+
+struct GenerateResult {
+  std::vector<int32_t> tokens;      // generated token ids
+  std::string text;                 // generated text (stop string excluded)
+  std::string finish_reason;        // "stop" (EOG or stop string) or "length"
+  int32_t prompt_tokens = 0;
+  double prompt_seconds = 0.0;
+  double generate_seconds = 0.0;
+};
+
+struct ChatMessage {
+  std::string role;
+  std::string content;
+};
+
+class Session;
+
+class Engine {
+ public:
+  static Result<Engine> load(const EngineOptions& options);
+  Engine(Engine&&) noexcept;
+  Engine& operator=(Engine&&) noexcept;
+  ~Engine();
+
+  const ModelInfo& info() const;
+
+  std::vector<int32_t> tokenize(std::string_view text, bool add_special, bool parse_special) const;
+  std::string detokenize(std::span<const int32_t> ids, bool special = false) const;
+  std::string token_piece(int32_t id, bool special = false) const;
+  bool is_eog(int32_t id) const;
+  int32_t bos() const;
+  bool add_bos() const;
+  // The model's chat template applied to messages (with the assistant prompt appended).
+  Result<std::string> apply_chat_template(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
+
+  // A new sequence with its own KV cache sized for the engine's context.
+  std::unique_ptr<Session> new_session() const;
+
+  struct Impl;
+
+ private:
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  friend class Session;
+};
+
+class Session {
+ public:
+  ~Session();
+  int32_t n_past() const;
+  int32_t n_ctx() const;
+  void clear();  // forget all positions
+
+  // Append tokens to the sequence (prompt processing in batches of n_batch); afterwards
+  // logits() holds the distribution after the last token.
+  Status eval(std::span<const int32_t> tokens);
+  std::span<const float> logits() const;  // [n_vocab]
+
+  // Run tokens from position 0 (clears first) and write logits for the last n_out
+  // positions into out [n_out, n_vocab]. Used by perplexity and scoring.
+  Status eval_logits(std::span<const int32_t> tokens, int32_t n_out, float* out);
+
+  // Sample up to params.max_tokens after `prompt` (appended to what the session holds).
+  // on_text receives decoded text as it becomes valid UTF-8; returning false stops early.
+  Result<GenerateResult> generate(std::span<const int32_t> prompt, const GenerateParams& params,
+                                  const std::function<bool(std::string_view)>& on_text = {});
+
+  struct Impl;
+  explicit Session(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace skim

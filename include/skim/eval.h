@@ -1,0 +1,35 @@
+// eval.h — quality measurements over an Engine (public API).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string_view>
+#include <vector>
+
+#include "skim/engine.h"
+#include "skim/result.h"
+
+namespace skim {
+
+struct PerplexityOptions {
+  int32_t n_ctx = 512;      // chunk length
+  int32_t max_chunks = -1;  // < 0: all
+  bool progress = true;     // progress bar with ETA on stderr
+};
+
+struct PerplexityResult {
+  double perplexity = 0.0;
+  double uncertainty = 0.0;  // +/- as llama-perplexity prints it
+  int64_t tokens = 0;        // tokens in the text
+  int32_t chunks = 0;
+  int64_t scored = 0;        // tokens scored
+  std::vector<double> running;  // perplexity after each chunk
+  double seconds = 0.0;
+};
+
+// llama.cpp's method: tokenize with add_special; non-overlapping chunks of n_ctx tokens;
+// the first token of each chunk becomes BOS when the model adds BOS; score the second half
+// of each chunk (positions n_ctx/2+1 .. n_ctx-1) by log-softmax in double.
+Result<PerplexityResult> perplexity(const Engine& engine, std::string_view text, const PerplexityOptions& opt);
+
+}  // namespace skim

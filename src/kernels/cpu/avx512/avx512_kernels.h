@@ -1,0 +1,18 @@
+// avx512_kernels.h — entry points of the AVX-512 (F/BW/VL/DQ + VNNI) kernels in
+// cpu/avx512/*.cpp, the only files compiled with those flags. Declarations only: safe to
+// include from baseline code, but callable only where isa_supported(kAvx512) holds.
+// Signatures and semantics match ref/ref_kernels.h and kernels.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace skim::kernels::avx512 {
+
+float vec_dot_q4_1(int64_t n, const void* w, const void* xq);  // x Q8_1
+float vec_dot_q8_0(int64_t n, const void* w, const void* xq);  // x Q8_0
+
+void vec_dot_cols_q4_1(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
+void vec_dot_cols_q8_0(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
+
+}  // namespace skim::kernels::avx512

@@ -1,0 +1,114 @@
+// kernels.h — the CPU op table and the matmul built on it.
+//
+// A KernelTable holds, per weight DType, the functions a matrix-vector product needs:
+//   quantize_act   f32 activations -> the type's vec_dot_type (Q8_0 / Q8_1 / Q8_K; a plain
+//                  copy for float weights, whose vec_dot_type is F32),
+//   vec_dot        one weight row . one prepared activation row,
+//   vec_dot_cols   one weight row . up to kMaxDotCols activation rows (weights unpacked once),
+//   dequantize_row one weight row -> f32,
+// plus the f32 helpers the model needs (dot_f32, axpy_f32). A table is built once per
+// engine from CpuFeatures (kernels_for) and is immutable; there are no global tables.
+// make_kernel_table(Isa) builds any variant explicitly so tests can compare them: every
+// SIMD entry must agree with the scalar oracle in ref/ (the ggml scalar formulas) up to
+// float summation order. SIMD code lives only under cpu/<isa>/; entries without a SIMD
+// version fall back to the next lower ISA, ending at the scalar reference.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "core/cpu_features.h"
+#include "core/thread_pool.h"
+#include "tensor/dtype.h"
+#include "tensor/tensor_view.h"
+
+namespace skim::kernels {
+
+enum class Isa { kScalar, kAvx2, kAvx512 };
+
+std::string_view isa_name(Isa isa);
+// Whether this CPU can run the kernels of `isa` (kAvx512 needs F/BW/VL/VNNI + AVX2/FMA/F16C).
+bool isa_supported(Isa isa, const CpuFeatures& f);
+// The fastest ISA this CPU supports.
+Isa best_isa(const CpuFeatures& f);
+
+// Most activation rows one vec_dot_cols call handles.
+inline constexpr int kMaxDotCols = 4;
+
+// x: [n] f32 -> xq: one row of the weight type's vec_dot_type (row_bytes(vec_dot_type, n)).
+using QuantizeActFn = void (*)(const float* x, void* xq, int64_t n);
+// Dot product of one weight row (n elements) with one prepared activation row.
+using VecDotFn = float (*)(int64_t n, const void* w_row, const void* xq);
+// out[c] = vec_dot(n, w_row, xq + c * xq_stride bytes) for c in [0, nc), 1 <= nc <= kMaxDotCols.
+using VecDotColsFn = void (*)(int64_t n, const void* w_row, const void* xq, size_t xq_stride,
+                              int nc, float* out);
+// One weight row (n elements) -> y: [n] f32.
+using DequantizeRowFn = void (*)(const void* w_row, float* y, int64_t n);
+// sum a[i] * b[i], a, b: [n].
+using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
+// y[i] += a * x[i], x, y: [n].
+using AxpyF32Fn = void (*)(float a, const float* x, float* y, int64_t n);
+
+struct DTypeKernels {
+  QuantizeActFn quantize_act = nullptr;
+  VecDotFn vec_dot = nullptr;
+  VecDotColsFn vec_dot_cols = nullptr;
+  DequantizeRowFn dequantize_row = nullptr;
+};
+
+struct KernelTable {
+  Isa isa = Isa::kScalar;
+  std::array<DTypeKernels, kDTypeIdLimit> by_type{};  // indexed by the DType id
+  DotF32Fn dot_f32 = nullptr;
+  AxpyF32Fn axpy_f32 = nullptr;
+
+  const DTypeKernels& operator[](DType t) const { return by_type[static_cast<size_t>(t)]; }
+  // Whether weights of type t can be multiplied (activation-only types Q8_1/Q8_K cannot).
+  bool supports_matmul(DType t) const { return (*this)[t].vec_dot != nullptr; }
+};
+
+// The table for one ISA. The caller must check isa_supported() first (SIMD entries would
+// fault on a CPU without the instructions).
+KernelTable make_kernel_table(Isa isa);
+// The best table for this CPU: make_kernel_table(best_isa(f)).
+KernelTable kernels_for(const CpuFeatures& f);
+
+// ---- matmul -------------------------------------------------------------------------------
+
+// Activations converted once to a weight type's vec_dot_type, ready for any number of
+// matrices of that weight type that read the same input (e.g. Q/K/V, or gate/up).
+struct PreparedActs {
+  DType type = DType::kF32;   // vec_dot_type of the weights they are prepared for
+  const uint8_t* data = nullptr;  // [T] rows of row_bytes bytes (points into scratch, or x)
+  size_t row_bytes = 0;
+  int64_t T = 0;
+  int64_t cols = 0;
+};
+
+// Scratch bytes that prepare_acts / matmul need for T rows of `cols` activations against
+// weights of type w_type (0 for float weights, whose activations are used in place).
+size_t matmul_scratch_bytes(DType w_type, int64_t cols, int64_t T);
+
+// x: [T, cols] f32 -> PreparedActs for weights of type w_type, written into scratch
+// (at least matmul_scratch_bytes(w_type, cols, T) bytes). No allocation.
+PreparedActs prepare_acts(const KernelTable& k, ThreadPool& pool, DType w_type, const float* x,
+                          int64_t T, int64_t cols, std::span<uint8_t> scratch);
+
+// y: [T, rows] = x · wᵀ for w: [rows, cols] and prepared x: [T, cols]. Output rows are split
+// across the pool's threads; each thread walks tiles of 4 weight rows × up to kMaxDotCols
+// activation rows so that a weight row is read from memory once for all T. No allocation.
+void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w,
+                     const PreparedActs& x, float* y);
+
+// y: [T, rows] = x: [T, cols] · wᵀ, w: [rows, cols]: prepare_acts + matmul_prepared.
+void matmul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x, float* y,
+            int64_t T, std::span<uint8_t> scratch);
+
+// out: [cols] = row `row` of w, dequantized (e.g. a token embedding). Scalar reference code;
+// any DType of the traits table.
+void get_row(const TensorView& w, int64_t row, float* out);
+
+}  // namespace skim::kernels

@@ -1,0 +1,172 @@
+#include "model/llama/llama.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "model/layers.h"
+#include "model/weights.h"
+
+namespace skim::llama {
+
+namespace {
+
+// Activations for a batch of up to B tokens, allocated once.
+class LlamaWorkspace final : public Workspace {
+ public:
+  LlamaWorkspace(const HParams& hp, const Weights& w, int32_t B, int32_t n_ctx, int32_t n_threads) : B_(B) {
+    x.resize(static_cast<size_t>(B) * hp.n_embd);
+    xb.resize(static_cast<size_t>(B) * hp.n_embd);
+    xb2.resize(static_cast<size_t>(B) * hp.n_embd);
+    q.resize(static_cast<size_t>(B) * hp.q_dim());
+    k.resize(static_cast<size_t>(B) * hp.kv_dim());
+    v.resize(static_cast<size_t>(B) * hp.kv_dim());
+    att.resize(static_cast<size_t>(B) * hp.q_dim());
+    hb.resize(static_cast<size_t>(B) * hp.n_ff);
+    hb2.resize(static_cast<size_t>(B) * hp.n_ff);
+    scores.resize(static_cast<size_t>(n_threads) * n_ctx);
+    size_t s = 0;
+    auto need = [&](const TensorView& t) {
+      s = std::max(s, kernels::matmul_scratch_bytes(t.type, t.cols(), B));
+    };
+    need(w.output);
+    for (const auto& l : w.layers) {
+      need(l.wq); need(l.wk); need(l.wv); need(l.wo); need(l.w_gate); need(l.w_up); need(l.w_down);
+    }
+    scratch.resize(s);
+  }
+  int32_t max_batch() const override { return B_; }
+
+  std::vector<float> x;       // [B, n_embd] residual stream
+  std::vector<float> xb;      // [B, n_embd] normed input of a block
+  std::vector<float> xb2;     // [B, n_embd] block output
+  std::vector<float> q;       // [B, q_dim]
+  std::vector<float> k;       // [B, kv_dim]
+  std::vector<float> v;       // [B, kv_dim]
+  std::vector<float> att;     // [B, q_dim] attention output
+  std::vector<float> hb;      // [B, n_ff] gate, then silu(gate)*up
+  std::vector<float> hb2;     // [B, n_ff] up
+  std::vector<float> scores;  // [n_threads, n_ctx]
+  std::vector<uint8_t> scratch;  // quantized activations for matmul
+
+ private:
+  int32_t B_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workspace> LlamaModel::make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const {
+  return std::make_unique<LlamaWorkspace>(hp_, w_, max_batch, n_ctx, n_threads);
+}
+
+Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, std::span<const int32_t> tokens,
+                           int32_t pos0, int32_t n_out, float* logits) const {
+  auto& ws = static_cast<LlamaWorkspace&>(wsb);
+  const int32_t T = static_cast<int32_t>(tokens.size());
+  const int32_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), ff = hp_.n_ff;
+  if (T == 0) return make_error("empty batch");
+  if (T > ws.max_batch()) return make_error(fmt::format("batch of {} tokens exceeds the workspace ({})", T, ws.max_batch()));
+  if (pos0 < 0 || pos0 + T > kv.n_ctx()) {
+    return make_error(fmt::format("context overflow: positions {}..{} exceed the context size {}", pos0, pos0 + T - 1,
+                                  kv.n_ctx()));
+  }
+  if (n_out < 0 || n_out > T) return make_error("invalid number of output rows");
+  for (int32_t t : tokens) {
+    if (t < 0 || t >= hp_.n_vocab) return make_error(fmt::format("token id {} out of range [0, {})", t, hp_.n_vocab));
+  }
+  const kernels::KernelTable& kt = ctx.kt;
+  std::span<uint8_t> scratch(ws.scratch);
+  auto mm = [&](const TensorView& w, const float* x, float* y, int32_t n) {
+    kernels::matmul(kt, ctx.pool, w, x, y, n, scratch);
+  };
+
+  // Embeddings: x[t] = token_embd[tokens[t]]
+  for (int32_t t = 0; t < T; ++t) kernels::get_row(w_.token_embd, tokens[t], ws.x.data() + static_cast<size_t>(t) * d);
+
+  const layers::AttentionShape ashape{hp_.n_head, hp_.n_head_kv, hp_.head_dim,
+                                      1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
+  for (int32_t il = 0; il < hp_.n_layer; ++il) {
+    const LayerWeights& L = w_.layers[static_cast<size_t>(il)];
+    // --- attention block ---
+    for (int32_t t = 0; t < T; ++t) {
+      layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], L.attn_norm, &ws.xb[static_cast<size_t>(t) * d], d, hp_.rms_eps);
+    }
+    mm(L.wq, ws.xb.data(), ws.q.data(), T);
+    mm(L.wk, ws.xb.data(), ws.k.data(), T);
+    mm(L.wv, ws.xb.data(), ws.v.data(), T);
+    float* kc = kv.k(il);
+    float* vc = kv.v(il);
+    for (int32_t t = 0; t < T; ++t) {
+      const int32_t pos = pos0 + t;
+      layers::rope_norm(&ws.q[static_cast<size_t>(t) * qd], hp_.n_head, hp_.head_dim, hp_.n_rot, pos, hp_.rope_base,
+                        hp_.rope_freq_scale);
+      layers::rope_norm(&ws.k[static_cast<size_t>(t) * kvd], hp_.n_head_kv, hp_.head_dim, hp_.n_rot, pos,
+                        hp_.rope_base, hp_.rope_freq_scale);
+      std::memcpy(kc + static_cast<size_t>(pos) * kvd, &ws.k[static_cast<size_t>(t) * kvd], kvd * sizeof(float));
+      std::memcpy(vc + static_cast<size_t>(pos) * kvd, &ws.v[static_cast<size_t>(t) * kvd], kvd * sizeof(float));
+    }
+    layers::attention(ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, ws.scores.data());
+    mm(L.wo, ws.att.data(), ws.xb2.data(), T);
+    layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
+
+    // --- SwiGLU MLP block ---
+    for (int32_t t = 0; t < T; ++t) {
+      layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], L.ffn_norm, &ws.xb[static_cast<size_t>(t) * d], d, hp_.rms_eps);
+    }
+    mm(L.w_gate, ws.xb.data(), ws.hb.data(), T);
+    mm(L.w_up, ws.xb.data(), ws.hb2.data(), T);
+    layers::swiglu(ws.hb.data(), ws.hb2.data(), T * ff);
+    mm(L.w_down, ws.hb.data(), ws.xb2.data(), T);
+    layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
+  }
+
+  if (n_out == 0) return {};
+  // Final norm and logits only for the last n_out rows.
+  const int32_t first = T - n_out;
+  for (int32_t t = first; t < T; ++t) {
+    layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], w_.output_norm, &ws.xb[static_cast<size_t>(t - first) * d], d,
+                     hp_.rms_eps);
+  }
+  mm(w_.output, ws.xb.data(), logits, n_out);
+  return {};
+}
+
+Result<std::unique_ptr<Model>> load(const gguf::File& f) {
+  SKIM_TRY(HParams hp, read_hparams(f));
+  const gguf::TensorInfo* emb = f.find_tensor("token_embd.weight");
+  if (!emb) return make_error("missing tensor 'token_embd.weight'");
+  if (emb->shape.size() != 2 || emb->shape[1] != hp.n_embd || emb->shape[0] <= 0) {
+    return make_error("tensor 'token_embd.weight' has the wrong shape");
+  }
+  hp.n_vocab = static_cast<int32_t>(emb->shape[0]);
+  if (hp.n_rot != hp.head_dim) return make_error("llama: rope.dimension_count must equal the head size");
+  const int64_t d = hp.n_embd, qd = hp.q_dim(), kvd = hp.kv_dim(), ff = hp.n_ff;
+
+  Weights w;
+  SKIM_TRY(w.token_embd, bind_tensor(f, "token_embd.weight", {hp.n_vocab, d}));
+  SKIM_TRY(w.output_norm, bind_f32_vector(f, "output_norm.weight", d));
+  if (f.find_tensor("output.weight")) {
+    SKIM_TRY(w.output, bind_tensor(f, "output.weight", {hp.n_vocab, d}));
+  } else {
+    w.output = w.token_embd;  // tied embeddings
+  }
+  for (int32_t il = 0; il < hp.n_layer; ++il) {
+    const std::string p = fmt::format("blk.{}.", il);
+    LayerWeights L;
+    SKIM_TRY(L.attn_norm, bind_f32_vector(f, p + "attn_norm.weight", d));
+    SKIM_TRY(L.wq, bind_tensor(f, p + "attn_q.weight", {qd, d}));
+    SKIM_TRY(L.wk, bind_tensor(f, p + "attn_k.weight", {kvd, d}));
+    SKIM_TRY(L.wv, bind_tensor(f, p + "attn_v.weight", {kvd, d}));
+    SKIM_TRY(L.wo, bind_tensor(f, p + "attn_output.weight", {d, qd}));
+    SKIM_TRY(L.ffn_norm, bind_f32_vector(f, p + "ffn_norm.weight", d));
+    SKIM_TRY(L.w_gate, bind_tensor(f, p + "ffn_gate.weight", {ff, d}));
+    SKIM_TRY(L.w_up, bind_tensor(f, p + "ffn_up.weight", {ff, d}));
+    SKIM_TRY(L.w_down, bind_tensor(f, p + "ffn_down.weight", {d, ff}));
+    w.layers.push_back(L);
+  }
+  return std::unique_ptr<Model>(std::make_unique<LlamaModel>(std::move(hp), std::move(w)));
+}
+
+}  // namespace skim::llama
