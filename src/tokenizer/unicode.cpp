@@ -102,7 +102,7 @@ const std::vector<uint8_t>& class_table() {
 
 uint8_t cp_class(uint32_t cp) {
   const auto& t = class_table();
-  return cp < t.size() ? t[cp] : kCpOther;
+  return cp < t.size() ? t[cp] : uint8_t{kCpOther};
 }
 
 std::string pcre2_unicode_version() {

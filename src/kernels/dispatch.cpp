@@ -1,0 +1,127 @@
+// dispatch.cpp — builds the immutable KernelTable for an ISA from the scalar reference and
+// the per-ISA entry points. Compiled without ISA flags: it only stores function pointers.
+// Each level starts from the level below and overrides what it implements, so a dtype
+// without a SIMD kernel silently uses the best lower one (ultimately ref/).
+#include "core/check.h"
+#include "kernels/cpu/avx2/avx2_kernels.h"
+#include "kernels/cpu/avx512/avx512_kernels.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ref_kernels.h"
+#include "kernels/vec_dot_cols.h"
+
+namespace skim::kernels {
+
+namespace {
+
+DTypeKernels& slot(KernelTable& t, DType d) { return t.by_type[static_cast<size_t>(d)]; }
+
+void set_dot(KernelTable& t, DType d, VecDotFn dot, VecDotColsFn cols) {
+  slot(t, d).vec_dot = dot;
+  slot(t, d).vec_dot_cols = cols;
+}
+
+KernelTable scalar_table() {
+  KernelTable t;
+  t.isa = Isa::kScalar;
+  t.dot_f32 = ref::dot_f32;
+  t.axpy_f32 = ref::axpy_f32;
+
+  // Activation quantizer of each weight type = the quantizer of its vec_dot_type.
+  for (const DTypeTraits& tr : kDTypeTraits) {
+    QuantizeActFn q = nullptr;
+    switch (tr.vec_dot_type) {
+      case DType::kQ8_0: q = ref::quantize_q8_0; break;
+      case DType::kQ8_1: q = ref::quantize_q8_1; break;
+      case DType::kQ8_K: q = ref::quantize_q8_k; break;
+      case DType::kF32: q = ref::copy_f32; break;
+      default: SKIM_CHECK(false && "vec_dot_type without a quantizer");
+    }
+    slot(t, tr.type).quantize_act = q;
+  }
+
+  slot(t, DType::kF32).dequantize_row = ref::dequantize_f32;
+  slot(t, DType::kF16).dequantize_row = ref::dequantize_f16;
+  slot(t, DType::kBF16).dequantize_row = ref::dequantize_bf16;
+  slot(t, DType::kQ4_0).dequantize_row = ref::dequantize_q4_0;
+  slot(t, DType::kQ4_1).dequantize_row = ref::dequantize_q4_1;
+  slot(t, DType::kQ5_0).dequantize_row = ref::dequantize_q5_0;
+  slot(t, DType::kQ5_1).dequantize_row = ref::dequantize_q5_1;
+  slot(t, DType::kQ8_0).dequantize_row = ref::dequantize_q8_0;
+  slot(t, DType::kQ8_1).dequantize_row = ref::dequantize_q8_1;
+  slot(t, DType::kQ4_K).dequantize_row = ref::dequantize_q4_k;
+  slot(t, DType::kQ5_K).dequantize_row = ref::dequantize_q5_k;
+  slot(t, DType::kQ6_K).dequantize_row = ref::dequantize_q6_k;
+  slot(t, DType::kQ8_K).dequantize_row = ref::dequantize_q8_k;
+
+  set_dot(t, DType::kF32, ref::vec_dot_f32, vec_dot_cols_generic<ref::vec_dot_f32>);
+  set_dot(t, DType::kF16, ref::vec_dot_f16, vec_dot_cols_generic<ref::vec_dot_f16>);
+  set_dot(t, DType::kBF16, ref::vec_dot_bf16, vec_dot_cols_generic<ref::vec_dot_bf16>);
+  set_dot(t, DType::kQ4_0, ref::vec_dot_q4_0, vec_dot_cols_generic<ref::vec_dot_q4_0>);
+  set_dot(t, DType::kQ4_1, ref::vec_dot_q4_1, vec_dot_cols_generic<ref::vec_dot_q4_1>);
+  set_dot(t, DType::kQ5_0, ref::vec_dot_q5_0, vec_dot_cols_generic<ref::vec_dot_q5_0>);
+  set_dot(t, DType::kQ5_1, ref::vec_dot_q5_1, vec_dot_cols_generic<ref::vec_dot_q5_1>);
+  set_dot(t, DType::kQ8_0, ref::vec_dot_q8_0, vec_dot_cols_generic<ref::vec_dot_q8_0>);
+  set_dot(t, DType::kQ4_K, ref::vec_dot_q4_k, vec_dot_cols_generic<ref::vec_dot_q4_k>);
+  set_dot(t, DType::kQ5_K, ref::vec_dot_q5_k, vec_dot_cols_generic<ref::vec_dot_q5_k>);
+  set_dot(t, DType::kQ6_K, ref::vec_dot_q6_k, vec_dot_cols_generic<ref::vec_dot_q6_k>);
+  return t;
+}
+
+void add_avx2(KernelTable& t) {
+  t.isa = Isa::kAvx2;
+  t.dot_f32 = avx2::dot_f32;
+  t.axpy_f32 = avx2::axpy_f32;
+  set_dot(t, DType::kF32, avx2::vec_dot_f32, avx2::vec_dot_cols_f32);
+  set_dot(t, DType::kF16, avx2::vec_dot_f16, avx2::vec_dot_cols_f16);
+  set_dot(t, DType::kBF16, avx2::vec_dot_bf16, avx2::vec_dot_cols_bf16);
+  set_dot(t, DType::kQ4_0, avx2::vec_dot_q4_0, avx2::vec_dot_cols_q4_0);
+  set_dot(t, DType::kQ4_1, avx2::vec_dot_q4_1, avx2::vec_dot_cols_q4_1);
+  set_dot(t, DType::kQ5_0, avx2::vec_dot_q5_0, avx2::vec_dot_cols_q5_0);
+  set_dot(t, DType::kQ8_0, avx2::vec_dot_q8_0, avx2::vec_dot_cols_q8_0);
+  set_dot(t, DType::kQ4_K, avx2::vec_dot_q4_k, avx2::vec_dot_cols_q4_k);
+  set_dot(t, DType::kQ6_K, avx2::vec_dot_q6_k, avx2::vec_dot_cols_q6_k);
+}
+
+void add_avx512(KernelTable& t) {
+  t.isa = Isa::kAvx512;
+  set_dot(t, DType::kQ4_1, avx512::vec_dot_q4_1, avx512::vec_dot_cols_q4_1);
+  set_dot(t, DType::kQ8_0, avx512::vec_dot_q8_0, avx512::vec_dot_cols_q8_0);
+}
+
+}  // namespace
+
+std::string_view isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::kScalar: return "scalar";
+    case Isa::kAvx2: return "avx2";
+    case Isa::kAvx512: return "avx512";
+  }
+  return "?";
+}
+
+bool isa_supported(Isa isa, const CpuFeatures& f) {
+  const bool avx2 = f.avx2 && f.fma && f.f16c;
+  switch (isa) {
+    case Isa::kScalar: return true;
+    case Isa::kAvx2: return avx2;
+    case Isa::kAvx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+  }
+  return false;
+}
+
+Isa best_isa(const CpuFeatures& f) {
+  if (isa_supported(Isa::kAvx512, f)) return Isa::kAvx512;
+  if (isa_supported(Isa::kAvx2, f)) return Isa::kAvx2;
+  return Isa::kScalar;
+}
+
+KernelTable make_kernel_table(Isa isa) {
+  KernelTable t = scalar_table();
+  if (isa == Isa::kAvx2 || isa == Isa::kAvx512) add_avx2(t);
+  if (isa == Isa::kAvx512) add_avx512(t);
+  return t;
+}
+
+KernelTable kernels_for(const CpuFeatures& f) { return make_kernel_table(best_isa(f)); }
+
+}  // namespace skim::kernels

@@ -1,0 +1,112 @@
+// matmul.cpp — y = x · wᵀ on the kernel table: activations are converted once per call
+// (prepare_acts), then output rows are split across threads in multiples of a 4-row tile.
+// Within a tile, each weight row is multiplied with up to kMaxDotCols activation rows per
+// vec_dot_cols call, so for T > 1 a weight row is streamed from memory once and re-read
+// from L1 for the remaining activation rows. No allocation; the caller provides scratch.
+#include <algorithm>
+
+#include "core/check.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ref_kernels.h"
+
+namespace skim::kernels {
+
+namespace {
+
+constexpr int64_t kRowTile = 4;
+// Below this many weight elements x activation rows, threading costs more than it saves.
+constexpr int64_t kMinParallelWork = 16 * 1024;
+
+}  // namespace
+
+size_t matmul_scratch_bytes(DType w_type, int64_t cols, int64_t T) {
+  const DType act = vec_dot_type(w_type);
+  if (act == DType::kF32) return 0;
+  return row_bytes(act, cols) * static_cast<size_t>(T);
+}
+
+PreparedActs prepare_acts(const KernelTable& k, ThreadPool& pool, DType w_type, const float* x,
+                          int64_t T, int64_t cols, std::span<uint8_t> scratch) {
+  PreparedActs p;
+  p.type = vec_dot_type(w_type);
+  p.T = T;
+  p.cols = cols;
+  SKIM_CHECK(cols % dtype_block_size(w_type) == 0 && cols % dtype_block_size(p.type) == 0);
+  if (p.type == DType::kF32) {  // float weights read the activations in place
+    p.data = reinterpret_cast<const uint8_t*>(x);
+    p.row_bytes = static_cast<size_t>(cols) * sizeof(float);
+    return p;
+  }
+  p.row_bytes = row_bytes(p.type, cols);
+  SKIM_CHECK(scratch.size() >= p.row_bytes * static_cast<size_t>(T));
+  SKIM_CHECK(reinterpret_cast<uintptr_t>(scratch.data()) % alignof(float) == 0);
+  const QuantizeActFn quantize = k[w_type].quantize_act;
+  SKIM_CHECK(quantize != nullptr);
+  uint8_t* out = scratch.data();
+  const size_t rb = p.row_bytes;
+  if (T == 1 || pool.size() == 1) {
+    for (int64_t t = 0; t < T; ++t) quantize(x + t * cols, out + static_cast<size_t>(t) * rb, cols);
+  } else {
+    pool.parallel_for(T, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) quantize(x + t * cols, out + static_cast<size_t>(t) * rb, cols);
+    });
+  }
+  p.data = out;
+  return p;
+}
+
+void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w,
+                     const PreparedActs& x, float* y) {
+  const int64_t rows = w.rows(), cols = w.cols(), T = x.T;
+  SKIM_CHECK(x.cols == cols && x.type == vec_dot_type(w.type));
+  SKIM_CHECK(w.row_stride_bytes >= w.row_bytes());
+  const DTypeKernels& kt = k[w.type];
+  SKIM_CHECK(kt.vec_dot != nullptr && kt.vec_dot_cols != nullptr);
+  if (rows == 0 || T == 0) return;
+
+  // Output rows [r0, r1) for all T activation rows.
+  auto work = [&](int64_t r0, int64_t r1) {
+    if (T == 1) {
+      for (int64_t r = r0; r < r1; ++r) y[r] = kt.vec_dot(cols, w.row(r), x.data);
+      return;
+    }
+    float out[kMaxDotCols];
+    for (int64_t rt = r0; rt < r1; rt += kRowTile) {
+      const int64_t re = std::min(rt + kRowTile, r1);
+      for (int64_t t0 = 0; t0 < T; t0 += kMaxDotCols) {
+        const int nc = static_cast<int>(std::min<int64_t>(kMaxDotCols, T - t0));
+        const uint8_t* xt = x.data + static_cast<size_t>(t0) * x.row_bytes;
+        for (int64_t r = rt; r < re; ++r) {
+          kt.vec_dot_cols(cols, w.row(r), xt, x.row_bytes, nc, out);
+          for (int c = 0; c < nc; ++c) y[(t0 + c) * rows + r] = out[c];
+        }
+      }
+    }
+  };
+
+  const int nt = pool.size();
+  if (nt == 1 || rows * cols * T < kMinParallelWork) {
+    work(0, rows);
+    return;
+  }
+  pool.run([&](int ti, int n) {
+    const int64_t tiles = (rows + kRowTile - 1) / kRowTile;
+    const int64_t per = (tiles + n - 1) / n;
+    const int64_t r0 = std::min(rows, ti * per * kRowTile);
+    const int64_t r1 = std::min(rows, (ti + 1) * per * kRowTile);
+    if (r0 < r1) work(r0, r1);
+  });
+}
+
+void matmul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x, float* y,
+            int64_t T, std::span<uint8_t> scratch) {
+  const PreparedActs p = prepare_acts(k, pool, w.type, x, T, w.cols(), scratch);
+  matmul_prepared(k, pool, w, p, y);
+}
+
+void get_row(const TensorView& w, int64_t row, float* out) {
+  SKIM_CHECK(row >= 0 && row < w.rows());
+  ref::dequantize_row(w.type, w.row(row), out, w.cols());
+}
+
+}  // namespace skim::kernels
