@@ -270,12 +270,11 @@ def eval_all_logits(llm, ids):
 def logit_prompts(ctx: Ctx, llm):
     add_bos = ctx.add_bos(llm)
     prompts = []
-    for p in RAW_LOGIT_PROMPTS[:2]:
-        prompts.append(("raw", p, p, add_bos, False))
-    for m in CHAT_LOGIT_MESSAGES:
-        prompts.append(("chat", m, render_chat(ctx, llm, m), add_bos, True))
-    for p in RAW_LOGIT_PROMPTS[2:]:
-        prompts.append(("raw", p, p, add_bos, False))
+    # order: raw, chat, raw, chat, raw... (the first two get the full last-position vector)
+    raw = [("raw", p, p, add_bos, False) for p in RAW_LOGIT_PROMPTS]
+    chat = [("chat", m, render_chat(ctx, llm, m), add_bos, True) for m in CHAT_LOGIT_MESSAGES]
+    for k in range(max(len(raw), len(chat))):
+        prompts += raw[k:k + 1] + chat[k:k + 1]
     return prompts
 
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/fp16.h"
+
 namespace skim::layers {
 
 void rms_norm(const float* x, const float* w, float* out, int32_t n, float eps) {
@@ -57,6 +59,10 @@ void swiglu(float* gate, const float* up, int32_t n) {
   }
 }
 
+void store_kv_f16(float* dst, const float* src, int32_t n) {
+  for (int32_t i = 0; i < n; ++i) dst[i] = fp16_to_fp32(fp32_to_fp16(src[i]));
+}
+
 void add_inplace(float* x, const float* y, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] += y[i];
 }
@@ -70,12 +76,15 @@ void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const 
   const int32_t n_keys_max = pos0 + T;
   pool.parallel_for(static_cast<int64_t>(T) * s.n_head, [&](int64_t begin, int64_t end, int ti) {
     float* scores = scratch + static_cast<size_t>(ti) * n_keys_max;
+    float qh16[1024];  // head_dim <= 1024 (checked at load)
     for (int64_t job = begin; job < end; ++job) {
       const int32_t t = static_cast<int32_t>(job / s.n_head);
       const int32_t h = static_cast<int32_t>(job % s.n_head);
       const int32_t kvh = h / group;
       const int32_t n_keys = pos0 + t + 1;  // causal: keys 0..pos0+t
-      const float* qh = q + static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
+      const float* qsrc = q + static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
+      for (int32_t d = 0; d < hd; ++d) qh16[d] = fp16_to_fp32(fp32_to_fp16(qsrc[d]));
+      const float* qh = qh16;
       float mx = -INFINITY;
       for (int32_t j = 0; j < n_keys; ++j) {
         const float* kj = k + static_cast<size_t>(j) * kv_dim + static_cast<size_t>(kvh) * hd;
@@ -94,7 +103,7 @@ void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const 
       std::fill(oh, oh + hd, 0.0f);
       for (int32_t j = 0; j < n_keys; ++j) {
         const float* vj = v + static_cast<size_t>(j) * kv_dim + static_cast<size_t>(kvh) * hd;
-        const float p = scores[j] * inv;
+        const float p = fp16_to_fp32(fp32_to_fp16(scores[j] * inv));
         for (int32_t d = 0; d < hd; ++d) oh[d] += p * vj[d];
       }
     }

@@ -25,6 +25,9 @@ void rope_neox(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32
 // gate[n] = silu(gate[n]) * up[n]
 void swiglu(float* gate, const float* up, int32_t n);
 
+// dst[n] = src[n] rounded to fp16 precision (llama.cpp keeps K/V in f16 by default).
+void store_kv_f16(float* dst, const float* src, int32_t n);
+
 // x[n] += y[n]
 void add_inplace(float* x, const float* y, int32_t n);
 
@@ -34,6 +37,8 @@ void add_inplace(float* x, const float* y, int32_t n);
 //   out [T][n_head * head_dim]
 //   scratch: n_threads * (pos0 + T) floats for scores
 // Query head h reads KV head h / (n_head / n_head_kv). Work is split over (token, head).
+// Like llama.cpp's default (non-flash) CPU path, the query and the softmax weights are
+// rounded to fp16 before their products with the f16 cache.
 struct AttentionShape {
   int32_t n_head, n_head_kv, head_dim;
   float scale;  // usually 1/sqrt(head_dim)

@@ -12,7 +12,9 @@
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "skim/engine.h"
+#include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8.h"
 
 namespace skim {
 

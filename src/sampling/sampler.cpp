@@ -73,6 +73,8 @@ Sampler::Sampler(const SamplingParams& p, int32_t n_vocab)
   if (params_.temperature > 0.0f) {  // greedy needs no candidate list
     cands_.resize(nv);
     weights_.resize(nv);
+    const bool top_k_off = p.top_k <= 0 || p.top_k >= n_vocab;
+    if (top_k_off && p.top_p < 1.0f) top_p_scratch_.resize(nv);  // histogram top-p
   }
   const size_t n_top = std::min(nv, static_cast<size_t>(std::max(p.top_logprobs, 0)));
   top_scratch_.resize(n_top);
@@ -120,7 +122,7 @@ int32_t Sampler::sample(std::span<const float> logits) {
   } else {
     n = fill_candidates(src, cands_);
   }
-  n = apply_top_p(std::span(cands_.data(), n), params_.top_p, &sorted);
+  n = apply_top_p(std::span(cands_.data(), n), params_.top_p, &sorted, top_p_scratch_);
   n = apply_min_p(std::span(cands_.data(), n), params_.min_p, sorted);
 
   const size_t idx = draw(n, sorted);
@@ -145,11 +147,7 @@ size_t Sampler::draw(size_t n, bool sorted) {
     std::fill_n(weights_.begin(), n, 1.0f);
     sum = static_cast<double>(n);
   } else {
-    for (size_t i = 0; i < n; ++i) {
-      const float w = std::exp((cands_[i].logit - mx) / t);
-      weights_[i] = w;
-      sum += w;
-    }
+    sum = candidate_weights(std::span(cands_.data(), n), mx, t, weights_);
   }
   last_max_ = mx;
   last_sum_ = sum;
@@ -169,15 +167,13 @@ size_t Sampler::draw(size_t n, bool sorted) {
 
 void Sampler::model_probs(std::span<const float> logits, int32_t chosen) {
   // log-softmax of the (penalized) logits over the whole vocabulary, temperature 1.
-  float mx = kNegInf;
-  for (float v : logits) mx = std::max(mx, sanitize_logit(v));
+  // NaN counts as -inf and +inf as FLT_MAX (sanitize_logit), also inside sum_exp.
+  const float mx = sanitize_logit(max_value(logits));
   double log_z = 0.0;
   if (mx == kNegInf) {
     log_z = std::log(static_cast<double>(logits.size()));  // degenerate: uniform
   } else {
-    double sum = 0.0;
-    for (float v : logits) sum += std::exp(sanitize_logit(v) - mx);
-    log_z = static_cast<double>(mx) + std::log(sum);
+    log_z = static_cast<double>(mx) + std::log(sum_exp(logits, mx, 1.0f));
   }
   auto make = [&](int32_t token) {
     const float l = sanitize_logit(logits[static_cast<size_t>(token)]);

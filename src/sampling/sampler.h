@@ -97,6 +97,7 @@ class Sampler {
   std::vector<float> penalized_;      // n_vocab: logits after penalties (when enabled)
   std::vector<Candidate> cands_;      // n_vocab: working candidate list
   std::vector<float> weights_;        // n_vocab: exp((logit - max) / T) of candidates
+  std::vector<Candidate> top_p_scratch_;  // n_vocab when top-p runs on the whole vocabulary
   std::vector<Candidate> top_scratch_;  // top_logprobs: selection for model_probs
   std::vector<TokenProb> top_;        // top_logprobs
   size_t top_count_ = 0;

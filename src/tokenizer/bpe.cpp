@@ -23,11 +23,26 @@ struct PairAfter {
 }  // namespace
 
 void BpeSession::encode(std::string_view text, std::vector<int32_t>& out) {
+  constexpr size_t kMaxCachedWord = 64;
   const Words words = pre_tokenize(vocab_.pre_tokenizer(), text);
   for (size_t i = 0; i < words.size(); ++i) {
+    const std::string_view word = words[i];
+    const bool cacheable = word.size() <= kMaxCachedWord;
+    if (cacheable) {
+      if (auto it = cache_.find(word); it != cache_.end()) {
+        const auto [at, n] = it->second;
+        out.insert(out.end(), cache_ids_.begin() + at, cache_ids_.begin() + at + n);
+        continue;
+      }
+    }
     encoded_.clear();
-    append_byte_encoded(encoded_, words[i]);
+    append_byte_encoded(encoded_, word);
+    const size_t first = out.size();
     encode_word(encoded_, out);
+    if (cacheable) {
+      cache_.emplace(std::string(word), std::pair<size_t, size_t>(cache_ids_.size(), out.size() - first));
+      cache_ids_.insert(cache_ids_.end(), out.begin() + first, out.end());
+    }
   }
 }
 
@@ -48,7 +63,7 @@ void BpeSession::encode_word(std::string_view word, std::vector<int32_t>& out) {
   for (size_t off = 0; off < word.size();) {
     const size_t len = std::min(word.size() - off, utf8_len(static_cast<uint8_t>(word[off])));
     const auto idx = static_cast<int32_t>(symbols_.size());
-    symbols_.push_back(Symbol{static_cast<uint32_t>(off), static_cast<uint32_t>(len), idx - 1,
+    symbols_.push_back(Symbol{off, len, idx - 1,
                               off + len == word.size() ? -1 : idx + 1});
     off += len;
   }

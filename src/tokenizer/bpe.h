@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "tokenizer/vocab.h"
@@ -30,18 +32,22 @@ class BpeSession {
 
  private:
   struct Symbol {
-    uint32_t start;  // byte offset in the word
-    uint32_t n;      // byte length; 0 once merged into its left neighbour
+    size_t start;  // byte offset in the word
+    size_t n;      // byte length; 0 once merged into its left neighbour
     int32_t prev, next;
   };
   struct Pair {
     int32_t rank;
     int32_t left, right;
-    uint32_t left_n, right_n;  // symbol lengths when pushed (staleness check)
+    size_t left_n, right_n;  // symbol lengths when pushed (staleness check)
   };
   void push_pair(std::string_view word, int32_t left, int32_t right);
 
   const Vocab& vocab_;
+  // Words already merged in this session -> their ids, as [offset, offset+count) of
+  // cache_ids_. Text repeats words a lot, so this skips most merging.
+  std::unordered_map<std::string, std::pair<size_t, size_t>, StringHash, std::equal_to<>> cache_;
+  std::vector<int32_t> cache_ids_;
   std::vector<Symbol> symbols_;
   std::vector<Pair> heap_;
   std::string key_;      // scratch for merge lookups

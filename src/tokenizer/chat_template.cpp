@@ -80,7 +80,10 @@ Result<std::string> chatml_default_system(std::string_view tmpl) {
   const size_t open = tmpl.find("{{", at);
   const size_t close = open == std::string_view::npos ? open : tmpl.find("}}", open);
   if (close == std::string_view::npos) return make_error("chat template: cannot find the default system message");
-  const std::string_view expr = trim_ascii(tmpl.substr(open + 2, close - open - 2));
+  std::string_view expr = tmpl.substr(open + 2, close - open - 2);
+  if (!expr.empty() && expr.front() == '-') expr.remove_prefix(1);  // {{- whitespace control
+  if (!expr.empty() && expr.back() == '-') expr.remove_suffix(1);   // -}}
+  expr = trim_ascii(expr);
   size_t used = 0;
   auto lit = parse_string_literal(expr, used);
   if (!lit || used != expr.size()) {

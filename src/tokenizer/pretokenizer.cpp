@@ -16,7 +16,7 @@ constexpr uint8_t kDefined = 8;
 
 class Splitter {
  public:
-  Splitter(const std::vector<uint32_t>& cps, const std::vector<uint8_t>& cls, std::vector<uint32_t>& bounds)
+  Splitter(const std::vector<uint32_t>& cps, const std::vector<uint8_t>& cls, std::vector<size_t>& bounds)
       : cps_(cps), cls_(cls), bounds_(bounds) {}
 
   // GPT-2 matcher over the piece [begin, end), appending word end indices to bounds_.
@@ -77,13 +77,13 @@ class Splitter {
  private:
   uint8_t flags(size_t pos) const { return pos < end_ ? static_cast<uint8_t>(cls_[pos] | kDefined) : 0; }
   size_t emit(size_t end) {
-    bounds_.push_back(static_cast<uint32_t>(end));
+    bounds_.push_back(end);
     return end;
   }
 
   const std::vector<uint32_t>& cps_;
   const std::vector<uint8_t>& cls_;
-  std::vector<uint32_t>& bounds_;
+  std::vector<size_t>& bounds_;
   size_t end_ = 0;
 };
 
@@ -116,7 +116,7 @@ Words pre_tokenize(PreTokenizer kind, std::string_view text) {
   std::vector<uint8_t> cls(n);
   for (size_t i = 0; i < n; ++i) cls[i] = cp_class(cps[i]);
 
-  std::vector<uint32_t> bounds;  // end index (in codepoints) of each word, increasing
+  std::vector<size_t> bounds;  // end index (in codepoints) of each word, increasing
   bounds.reserve(n / 3 + 4);
   Splitter split(cps, cls, bounds);
   if (kind == PreTokenizer::kGpt2) {
@@ -127,7 +127,7 @@ Words pre_tokenize(PreTokenizer kind, std::string_view text) {
     for (size_t i = 0; i < n; ++i) {
       if (!(cls[i] & kCpNumber)) continue;
       if (i > start) split.gpt2(start, i);
-      bounds.push_back(static_cast<uint32_t>(i + 1));
+      bounds.push_back(i + 1);
       start = i + 1;
     }
     if (start < n) split.gpt2(start, n);
@@ -135,15 +135,15 @@ Words pre_tokenize(PreTokenizer kind, std::string_view text) {
 
   Words out;
   out.text.reserve(text.size());
-  std::vector<uint32_t> byte_at(n + 1);
+  std::vector<size_t> byte_at(n + 1);
   for (size_t i = 0; i < n; ++i) {
-    byte_at[i] = static_cast<uint32_t>(out.text.size());
+    byte_at[i] = out.text.size();
     append_utf8(out.text, cps[i]);
   }
-  byte_at[n] = static_cast<uint32_t>(out.text.size());
+  byte_at[n] = out.text.size();
   out.spans.reserve(bounds.size());
-  uint32_t prev = 0;
-  for (uint32_t b : bounds) {
+  size_t prev = 0;
+  for (size_t b : bounds) {
     out.spans.emplace_back(byte_at[prev], byte_at[b] - byte_at[prev]);
     prev = b;
   }

@@ -39,7 +39,7 @@ std::optional<PreTokenizerInfo> find_pre_tokenizer(std::string_view pre);
 // Result of a split: `text` is the re-encoded input; each word is [offset, offset+len).
 struct Words {
   std::string text;
-  std::vector<std::pair<uint32_t, uint32_t>> spans;  // (byte offset, byte length)
+  std::vector<std::pair<size_t, size_t>> spans;  // (byte offset, byte length)
 
   size_t size() const { return spans.size(); }
   std::string_view operator[](size_t i) const { return std::string_view(text).substr(spans[i].first, spans[i].second); }

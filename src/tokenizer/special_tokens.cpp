@@ -6,7 +6,6 @@
 
 #include <algorithm>
 #include <array>
-#include <unordered_map>
 #include <unordered_set>
 
 namespace skim::tok {
@@ -23,17 +22,17 @@ std::vector<int32_t> present_candidates(const Vocab& vocab, std::string_view tex
   if (cands.empty()) return cands;
 
   std::unordered_set<std::string_view> texts;
-  std::array<std::vector<uint32_t>, 256> lengths;  // distinct text lengths by first byte
+  std::array<std::vector<size_t>, 256> lengths;  // distinct text lengths by first byte
   for (int32_t id : cands) {
     const std::string& t = vocab.text(id);
     texts.insert(t);
     auto& l = lengths[static_cast<uint8_t>(t[0])];
-    if (std::find(l.begin(), l.end(), t.size()) == l.end()) l.push_back(static_cast<uint32_t>(t.size()));
+    if (std::find(l.begin(), l.end(), t.size()) == l.end()) l.push_back(t.size());
   }
   std::unordered_set<std::string_view> found;
   for (size_t pos = 0; pos < text.size(); ++pos) {
     const auto& l = lengths[static_cast<uint8_t>(text[pos])];
-    for (uint32_t len : l) {
+    for (size_t len : l) {
       if (pos + len > text.size()) continue;
       const std::string_view s = text.substr(pos, len);
       if (texts.count(s)) found.insert(s);
@@ -48,7 +47,7 @@ std::vector<int32_t> present_candidates(const Vocab& vocab, std::string_view tex
 std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view text, bool parse_special) {
   std::vector<Fragment> frags;
   if (text.empty()) return frags;
-  frags.push_back(Fragment{-1, 0, static_cast<uint32_t>(text.size())});
+  frags.push_back(Fragment{-1, 0, text.size()});
 
   std::vector<Fragment> next;
   for (int32_t id : present_candidates(vocab, text, parse_special)) {
@@ -59,17 +58,17 @@ std::vector<Fragment> partition_special(const Vocab& vocab, std::string_view tex
         next.push_back(f);
         continue;
       }
-      const size_t end = size_t{f.offset} + f.length;
+      const size_t end = f.offset + f.length;
       const std::string_view scope = text.substr(0, end);
       size_t cur = f.offset;
       while (cur < end) {
         const size_t match = scope.find(tok, cur);
         if (match == std::string_view::npos) break;
-        if (match > cur) next.push_back(Fragment{-1, static_cast<uint32_t>(cur), static_cast<uint32_t>(match - cur)});
+        if (match > cur) next.push_back(Fragment{-1, cur, match - cur});
         next.push_back(Fragment{id, 0, 0});
         cur = match + tok.size();
       }
-      if (cur < end) next.push_back(Fragment{-1, static_cast<uint32_t>(cur), static_cast<uint32_t>(end - cur)});
+      if (cur < end) next.push_back(Fragment{-1, cur, end - cur});
     }
     frags.swap(next);
   }

@@ -9,6 +9,7 @@
 // in order, is the input.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -19,8 +20,8 @@ namespace skim::tok {
 
 struct Fragment {
   int32_t token = -1;   // >= 0: a special token; -1: raw text [offset, offset + length)
-  uint32_t offset = 0;
-  uint32_t length = 0;
+  size_t offset = 0;
+  size_t length = 0;
   bool is_text() const { return token < 0; }
 };
 

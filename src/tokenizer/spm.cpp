@@ -37,7 +37,7 @@ void SpmSession::encode(std::string_view text, std::vector<int32_t>& out) {
   for (size_t off = 0; off < text.size();) {
     const size_t len = std::min(text.size() - off, utf8_len(static_cast<uint8_t>(text[off])));
     const auto idx = static_cast<int32_t>(symbols_.size());
-    symbols_.push_back(Symbol{static_cast<uint32_t>(off), static_cast<uint32_t>(len), idx - 1,
+    symbols_.push_back(Symbol{off, len, idx - 1,
                               off + len == text.size() ? -1 : idx + 1});
     off += len;
   }

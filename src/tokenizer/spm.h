@@ -23,13 +23,13 @@ class SpmSession {
 
  private:
   struct Symbol {
-    uint32_t start, n;
+    size_t start, n;
     int32_t prev, next;
   };
   struct Pair {
     float score;
     int32_t left, right;
-    uint32_t size;
+    size_t size;
   };
   void push_pair(std::string_view text, int32_t left, int32_t right);
 

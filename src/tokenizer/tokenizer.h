@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "tokenizer/chat_template.h"  // part of the tokenizer surface: ChatMessage, apply_chat_template
 #include "tokenizer/utf8.h"
 #include "tokenizer/vocab.h"
 

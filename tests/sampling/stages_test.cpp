@@ -67,6 +67,17 @@ TEST(Stages, TopKMatchesFullSortIncludingTies) {
   }
 }
 
+TEST(Stages, TopKInfinityTiesGoToLowestId) {
+  std::vector<float> logits(100, 0.0f);
+  logits[10] = logits[50] = logits[90] = kInf;
+  std::vector<Candidate> out(logits.size());
+  select_top_k(logits, 1, out);
+  EXPECT_EQ(out[0].id, 10);
+  select_top_k(logits, 2, out);
+  EXPECT_EQ(out[1].id, 50);
+  EXPECT_EQ(argmax(logits), 10);
+}
+
 TEST(Stages, TopKHandlesNaNAndInf) {
   std::vector<float> logits = {std::nanf(""), 1.0f, kInf, std::nanf(""), 0.5f};
   std::vector<Candidate> out(logits.size());
@@ -102,7 +113,8 @@ TEST(Stages, TopPKeepsSmallestPrefixReachingP) {
       fill_candidates(logits, cands);
       if (presort) std::sort(cands.begin(), cands.end(), better);
       bool sorted = presort;
-      const size_t n = apply_top_p(cands, c.p, &sorted);
+      std::vector<Candidate> scratch(cands.size());
+      const size_t n = apply_top_p(cands, c.p, &sorted, scratch);
       auto kept = ids(std::span(cands.data(), n));
       if (c.p >= 1.0f && !presort) {
         EXPECT_FALSE(sorted);
@@ -115,30 +127,86 @@ TEST(Stages, TopPKeepsSmallestPrefixReachingP) {
   }
 }
 
+// Reference nucleus: explicit softmax in double, cumulated in sorted order.
+size_t reference_nucleus(const std::vector<Candidate>& ref, float p) {
+  const float mx = ref[0].logit;
+  double total = 0;
+  for (const Candidate& c : ref) total += std::exp(static_cast<double>(c.logit) - mx);
+  double cum = 0;
+  size_t want = 0;
+  while (want < ref.size()) {
+    cum += std::exp(static_cast<double>(ref[want].logit) - mx);
+    ++want;
+    if (cum >= p * total) break;
+  }
+  return want;
+}
+
 TEST(Stages, TopPOnLargeUnsortedVocabMatchesReference) {
-  for (float scale : {0.5f, 3.0f, 8.0f}) {  // flat to peaked: exercises the growing sorts
-    const auto logits = random_logits(262144, 11, scale);
-    const auto ref = sorted_reference(logits);
-    for (float p : {0.5f, 0.9f, 0.95f}) {
-      // Reference: explicit softmax, cumulate in sorted order.
-      const float mx = ref[0].logit;
-      double total = 0;
-      for (const Candidate& c : ref) total += std::exp(c.logit - mx);
-      double cum = 0;
-      size_t want = 0;
-      while (want < ref.size()) {
-        cum += std::exp(ref[want].logit - mx);
-        ++want;
-        if (cum >= p * total) break;
+  // Flat to peaked, with and without ties, with masked (-inf / NaN) tokens: exercises the
+  // histogram path (whole vocabulary, unsorted) and the growing partial sorts (presorted).
+  for (float scale : {0.5f, 3.0f, 8.0f}) {
+    for (bool quantize : {false, true}) {
+      auto logits = random_logits(100000, 11, scale, quantize);
+      for (size_t i = 0; i < logits.size(); i += 97) logits[i] = -kInf;
+      logits[5] = std::nanf("");
+      const auto ref = sorted_reference(logits);
+      for (float p : {0.0f, 0.5f, 0.9f, 0.95f, 0.999f}) {
+        const size_t want = reference_nucleus(ref, p);
+        for (bool presort : {false, true}) {
+          std::vector<Candidate> cands(logits.size());
+          fill_candidates(logits, cands);
+          if (presort) std::sort(cands.begin(), cands.end(), better);
+          std::vector<Candidate> scratch(cands.size());
+          bool sorted = presort;
+          const size_t n = apply_top_p(cands, p, &sorted, scratch);
+          // The boundary may move by a token or two where float and double sums differ.
+          ASSERT_NEAR(static_cast<double>(n), static_cast<double>(want), 2.0)
+              << "scale=" << scale << " quantize=" << quantize << " p=" << p;
+          auto got = ids(std::span(cands.data(), n));
+          auto expect = ids(std::span(ref.data(), n));
+          if (presort) {
+            EXPECT_TRUE(sorted);
+            EXPECT_EQ(got, expect);
+          } else {
+            EXPECT_FALSE(sorted);
+            std::sort(got.begin(), got.end());
+            std::sort(expect.begin(), expect.end());
+            EXPECT_EQ(got, expect) << "scale=" << scale << " p=" << p;
+          }
+        }
       }
-      std::vector<Candidate> cands(logits.size());
-      fill_candidates(logits, cands);
-      bool sorted = false;
-      const size_t n = apply_top_p(cands, p, &sorted);
-      ASSERT_EQ(n, want) << "scale=" << scale << " p=" << p;
-      EXPECT_EQ(ids(std::span(cands.data(), n)), ids(std::span(ref.data(), n)));
     }
   }
+}
+
+TEST(Stages, ExpNonposMatchesLibm) {
+  double max_rel = 0;
+  for (float x = -87.0f; x <= 0.0f; x += 0.0137f) {
+    const double want = std::exp(static_cast<double>(x));
+    max_rel = std::max(max_rel, std::abs(exp_nonpos(x) - want) / want);
+  }
+  EXPECT_LT(max_rel, 3e-7);
+  EXPECT_EQ(exp_nonpos(0.0f), 1.0f);
+  EXPECT_EQ(exp_nonpos(5.0f), 1.0f);  // clamped
+  EXPECT_EQ(exp_nonpos(kInf), 1.0f);
+  EXPECT_EQ(exp_nonpos(-kInf), 0.0f);
+  EXPECT_EQ(exp_nonpos(-100.0f), 0.0f);
+  EXPECT_EQ(exp_nonpos(std::nanf("")), 0.0f);
+}
+
+TEST(Stages, MaxValueAndSumExp) {
+  std::vector<float> x = {1, std::nanf(""), -kInf, 7, 3, 7, 2, 0, 1, 1, 5};
+  EXPECT_EQ(max_value(x), 7.0f);
+  double want = 0;
+  for (float v : x) want += std::isnan(v) ? 0.0 : std::exp((static_cast<double>(v) - 7.0) * 0.5);
+  EXPECT_NEAR(sum_exp(x, 7.0f, 0.5f), want, 1e-6);
+  EXPECT_EQ(max_value(std::vector<float>{std::nanf("")}), -kInf);
+  const auto big = random_logits(100003, 5);
+  double big_want = 0;
+  const float mx = max_value(big);
+  for (float v : big) big_want += std::exp(static_cast<double>(v) - mx);
+  EXPECT_NEAR(sum_exp(big, mx, 1.0f) / big_want, 1.0, 1e-6);
 }
 
 TEST(Stages, MinPKeepsTokensAboveFractionOfMax) {

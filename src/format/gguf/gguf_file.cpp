@@ -130,10 +130,10 @@ Result<File> Parser::parse(std::shared_ptr<MappedFile> mapping) {
   SKIM_TRY(int64_t n_kv, read<int64_t>("metadata count"));
   // A KV pair takes at least 8 (key len) + 4 (type) + 1 bytes; a tensor info at least 8+4+8+4+8.
   if (n_kv < 0 || static_cast<uint64_t>(n_kv) > (b_.size() - pos_) / 13) {
-    return make_error(fmt::format("corrupt file: metadata count {} is impossible for a {}-byte file", n_kv, b_.size()));
+    return make_error(fmt::format("truncated or corrupt file: metadata count {} is impossible for a {}-byte file", n_kv, b_.size()));
   }
   if (n_tensors < 0 || static_cast<uint64_t>(n_tensors) > (b_.size() - pos_) / 32) {
-    return make_error(fmt::format("corrupt file: tensor count {} is impossible for a {}-byte file", n_tensors, b_.size()));
+    return make_error(fmt::format("truncated or corrupt file: tensor count {} is impossible for a {}-byte file", n_tensors, b_.size()));
   }
 
   f.kv_.reserve(static_cast<size_t>(n_kv));

@@ -80,4 +80,27 @@ void dequantize_row(DType t, const void* w, float* y, int64_t n) {
   SKIM_CHECK(false && "unknown dtype");
 }
 
+void quantize_row(DType t, const float* x, void* row, int64_t n) {
+  switch (t) {
+    case DType::kF32: return copy_f32(x, row, n);
+    case DType::kF16:
+      for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(row)[i] = fp32_to_fp16(x[i]);
+      return;
+    case DType::kBF16:
+      for (int64_t i = 0; i < n; ++i) static_cast<uint16_t*>(row)[i] = fp32_to_bf16(x[i]);
+      return;
+    case DType::kQ4_0: return quantize_row_ref(x, static_cast<BlockQ4_0*>(row), n);
+    case DType::kQ4_1: return quantize_row_ref(x, static_cast<BlockQ4_1*>(row), n);
+    case DType::kQ5_0: return quantize_row_ref(x, static_cast<BlockQ5_0*>(row), n);
+    case DType::kQ5_1: return quantize_row_ref(x, static_cast<BlockQ5_1*>(row), n);
+    case DType::kQ8_0: return quantize_row_ref(x, static_cast<BlockQ8_0*>(row), n);
+    case DType::kQ8_1: return quantize_row_ref(x, static_cast<BlockQ8_1*>(row), n);
+    case DType::kQ4_K: return quantize_row_ref(x, static_cast<BlockQ4_K*>(row), n);
+    case DType::kQ5_K: return quantize_row_ref(x, static_cast<BlockQ5_K*>(row), n);
+    case DType::kQ6_K: return quantize_row_ref(x, static_cast<BlockQ6_K*>(row), n);
+    case DType::kQ8_K: return quantize_row_ref(x, static_cast<BlockQ8_K*>(row), n);
+  }
+  SKIM_CHECK(false && "unknown dtype");
+}
+
 }  // namespace skim::kernels::ref

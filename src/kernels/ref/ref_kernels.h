@@ -32,6 +32,9 @@ void dequantize_q6_k(const void* w, float* y, int64_t n);
 void dequantize_q8_k(const void* w, float* y, int64_t n);
 // Dispatch on the type (all DTypes).
 void dequantize_row(DType t, const void* w, float* y, int64_t n);
+// x: [n] f32 -> one row of type t, with the reference quantizer of tensor/quant/ (all
+// DTypes; F16/BF16 round to nearest even). For building test data and repacked weights.
+void quantize_row(DType t, const float* x, void* row, int64_t n);
 
 // Dot products: weight row . activation row (F32 activations for float weights).
 float vec_dot_f32(int64_t n, const void* w, const void* x);

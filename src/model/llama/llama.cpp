@@ -104,8 +104,8 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
                         hp_.rope_freq_scale);
       layers::rope_norm(&ws.k[static_cast<size_t>(t) * kvd], hp_.n_head_kv, hp_.head_dim, hp_.n_rot, pos,
                         hp_.rope_base, hp_.rope_freq_scale);
-      std::memcpy(kc + static_cast<size_t>(pos) * kvd, &ws.k[static_cast<size_t>(t) * kvd], kvd * sizeof(float));
-      std::memcpy(vc + static_cast<size_t>(pos) * kvd, &ws.v[static_cast<size_t>(t) * kvd], kvd * sizeof(float));
+      layers::store_kv_f16(kc + static_cast<size_t>(pos) * kvd, &ws.k[static_cast<size_t>(t) * kvd], kvd);
+      layers::store_kv_f16(vc + static_cast<size_t>(pos) * kvd, &ws.v[static_cast<size_t>(t) * kvd], kvd);
     }
     layers::attention(ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, ws.scores.data());
     mm(L.wo, ws.att.data(), ws.xb2.data(), T);

@@ -35,10 +35,10 @@ inline uint32_t load_u32(const void* p) {
 inline float fp16(uint16_t h) { return _cvtsh_ss(h); }
 
 // 32 unsigned 4-bit values of a 16-byte block: low nibbles -> bytes 0..15, high -> 16..31.
+// (Broadcast-load both halves, shift the upper half's qwords by 4: no shuffle-port uop.)
 inline __m256i unpack_nibbles(const uint8_t* qs) {
-  const __m128i q = _mm_loadu_si128(reinterpret_cast<const __m128i*>(qs));
-  const __m256i both = _mm256_inserti128_si256(_mm256_castsi128_si256(q), _mm_srli_epi16(q, 4), 1);
-  return _mm256_and_si256(both, _mm256_set1_epi8(0x0F));
+  const __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128(reinterpret_cast<const __m128i*>(qs)));
+  return _mm256_and_si256(_mm256_srlv_epi64(q, _mm256_setr_epi64x(0, 0, 4, 4)), _mm256_set1_epi8(0x0F));
 }
 
 // Byte i = 0xFF if bit i of the 32-bit little-endian mask is set, else 0.

@@ -1,0 +1,82 @@
+// test_util.h — helpers for the kernel tests: random data, quantized matrices built with the
+// reference quantizers, error metrics, and the lists of ISAs and dtypes to sweep.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/cpu_features.h"
+#include "kernels/kernels.h"
+#include "kernels/ref/ref_kernels.h"
+#include "tensor/dtype.h"
+#include "tensor/tensor_view.h"
+
+namespace skim::test {
+
+inline const std::vector<kernels::Isa>& all_isas() {
+  static const std::vector<kernels::Isa> v = {kernels::Isa::kScalar, kernels::Isa::kAvx2, kernels::Isa::kAvx512};
+  return v;
+}
+
+// Weight types a matmul accepts.
+inline const std::vector<DType>& weight_dtypes() {
+  static const std::vector<DType> v = {DType::kF32,  DType::kF16,  DType::kBF16, DType::kQ4_0,
+                                       DType::kQ4_1, DType::kQ5_0, DType::kQ5_1, DType::kQ8_0,
+                                       DType::kQ4_K, DType::kQ5_K, DType::kQ6_K};
+  return v;
+}
+
+inline bool cpu_has(kernels::Isa isa) { return kernels::isa_supported(isa, CpuFeatures::detect()); }
+
+// n gaussian values (mean 0, sd `sd`); with `outliers`, every 97th value is 4x larger,
+// like real weights (this roughly doubles the 8-bit quantization error).
+inline std::vector<float> random_vector(size_t n, uint32_t seed, float sd = 1.0f, bool outliers = true) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> dist(0.0f, sd);
+  std::vector<float> v(n);
+  for (float& x : v) x = dist(rng);
+  if (outliers) {
+    for (size_t i = seed % 97; i < n; i += 97) v[i] *= 4.0f;
+  }
+  return v;
+}
+
+// A [rows, cols] matrix of type t quantized from f32 data, owning its bytes.
+struct Matrix {
+  DType type;
+  int64_t rows, cols;
+  std::vector<uint8_t> bytes;
+  std::vector<float> deq;  // the dequantized values, [rows, cols]
+  TensorView view() const { return TensorView::matrix(type, rows, cols, bytes.data()); }
+};
+
+inline Matrix make_matrix(DType t, int64_t rows, int64_t cols, const std::vector<float>& src) {
+  Matrix m{t, rows, cols, std::vector<uint8_t>(row_bytes(t, cols) * static_cast<size_t>(rows)),
+           std::vector<float>(static_cast<size_t>(rows * cols))};
+  const size_t rb = row_bytes(t, cols);
+  for (int64_t r = 0; r < rows; ++r) {
+    kernels::ref::quantize_row(t, src.data() + r * cols, m.bytes.data() + r * rb, cols);
+    kernels::ref::dequantize_row(t, m.bytes.data() + r * rb, m.deq.data() + r * cols, cols);
+  }
+  return m;
+}
+
+// Normalized mean squared error sum (a-b)^2 / sum b^2 (b is the reference).
+inline double nmse(const float* a, const float* b, size_t n) {
+  double num = 0.0, den = 0.0;
+  for (size_t i = 0; i < n; ++i) {
+    const double d = static_cast<double>(a[i]) - b[i];
+    num += d * d;
+    den += static_cast<double>(b[i]) * b[i];
+  }
+  return den > 0.0 ? num / den : num;
+}
+
+inline std::string param_name(kernels::Isa isa, DType t) {
+  return std::string(kernels::isa_name(isa)) + "_" + std::string(dtype_name(t));
+}
+
+}  // namespace skim::test
