@@ -27,7 +27,7 @@ demo: model
 	@echo "--- skim info (default model) ---"
 	$(SKIM) info --brief
 	@echo "--- skim run ---"
-	$(SKIM) run -n 64 --temp 0 -p "<|im_start|>user\nWhat is contextual sparsity in neural networks?<|im_end|>\n<|im_start|>assistant\n"
+	$(SKIM) run --chat -n 96 --temp 0 -p "In two sentences, why do large language models need so much memory bandwidth?"
 
 # Unit, golden and end-to-end tests (CTest), then a bounded fuzz run of the GGUF reader.
 test: model

@@ -7,7 +7,9 @@
 //
 // "hot" reuses one matrix (it stays in L2/L3: an upper bound), "cold" cycles through copies
 // totalling >= 256 MiB so the weights stream from DRAM, as in real decode (93 MiB/token).
-// Also one T=64 matmul (prefill-like) to watch the multi-column path.
+// Also one T=64 matmul (prefill-like) to watch the multi-column path, and single-thread
+// matvecs for the Gemma 3 types (Q5_0, Q4_K, Q6_K). Times are wall-clock: on a shared,
+// loaded machine compare the CPU column too, and quote ratios between runs.
 // Run: ./build/kernels_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
@@ -106,6 +108,19 @@ int main(int argc, char** argv) {
               ->UseRealTime();
         }
       }
+    }
+    // Gemma 3 270M types (hot, one thread): q/k/gate/up Q5_0 640->2048 equivalents,
+    // attn_output Q4_K 1024->640, ffn_down Q6_K 2048->640 (in Q8_0 too where Q6_K falls back).
+    const Shape gemma[] = {
+        {"q5_0_640x2048", DType::kQ5_0, 2048, 640},
+        {"q4_K_1024x640", DType::kQ4_K, 640, 1024},
+        {"q6_K_2048x640", DType::kQ6_K, 640, 2048},
+    };
+    for (const Shape& s : gemma) {
+      const std::string gname = std::string("matvec/") + s.name + "/" + in + "/t1/hot";
+      benchmark::RegisterBenchmark(gname.c_str(), run_matmul, isa, s, 1, false, int64_t{1})
+          ->Unit(benchmark::kMicrosecond)
+          ->UseRealTime();
     }
     const std::string name = std::string("matmul_T64/q4_1_576x1536/") + in + "/t1";
     benchmark::RegisterBenchmark(name.c_str(), run_matmul, isa, shapes[0], 1, false, int64_t{64})

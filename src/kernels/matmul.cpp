@@ -44,7 +44,7 @@ PreparedActs prepare_acts(const KernelTable& k, ThreadPool& pool, DType w_type, 
   SKIM_CHECK(quantize != nullptr);
   uint8_t* out = scratch.data();
   const size_t rb = p.row_bytes;
-  if (T == 1 || pool.size() == 1) {
+  if (T == 1 || pool.size() == 1 || T * cols < kMinParallelWork) {
     for (int64_t t = 0; t < T; ++t) quantize(x + t * cols, out + static_cast<size_t>(t) * rb, cols);
   } else {
     pool.parallel_for(T, [&](int64_t b, int64_t e, int) {

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstdlib>
 #include <optional>
 #include <string_view>
 
@@ -69,9 +70,12 @@ constexpr int dtype_traits_index(int32_t id) {
   return -1;
 }
 
-// Traits of a valid DType (every enumerator has a row; checked below).
+// Traits of a DType (every enumerator has a row). A value cast from an unknown id aborts:
+// convert file ids with dtype_from_ggml instead.
 constexpr const DTypeTraits& dtype_traits(DType t) {
-  return kDTypeTraits[dtype_traits_index(static_cast<int32_t>(t))];
+  const int i = dtype_traits_index(static_cast<int32_t>(t));
+  if (i < 0) std::abort();
+  return kDTypeTraits[static_cast<size_t>(i)];
 }
 
 constexpr std::string_view dtype_name(DType t) { return dtype_traits(t).name; }

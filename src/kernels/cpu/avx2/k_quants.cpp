@@ -17,14 +17,16 @@
 namespace skim::kernels::avx2 {
 namespace {
 
-// Unpacks the 12-byte Q4_K scale field into sc[0..7] and m[0..7] (see quant_util.h).
-inline void k4_scales(const uint8_t* s, uint8_t* sc, uint8_t* m) {
-  for (int j = 0; j < 4; ++j) {
-    sc[j] = s[j] & 63;
-    m[j] = s[j + 4] & 63;
-    sc[j + 4] = static_cast<uint8_t>((s[j + 8] & 0xF) | ((s[j] >> 6) << 4));
-    m[j + 4] = static_cast<uint8_t>((s[j + 8] >> 4) | ((s[j + 4] >> 6) << 4));
-  }
+// Unpacks the 12-byte Q4_K scale field (see quant_util.h) four lanes at a time:
+// returns sc[0..7] as int16 in the low 128 bits' 8 lanes and m[0..7] likewise in `mins`.
+inline __m128i k4_scales(const uint8_t* s, __m128i* mins) {
+  const uint32_t a = load_u32(s), b = load_u32(s + 4), c = load_u32(s + 8);
+  const uint32_t sc_lo = a & 0x3F3F3F3Fu;
+  const uint32_t m_lo = b & 0x3F3F3F3Fu;
+  const uint32_t sc_hi = (c & 0x0F0F0F0Fu) | (((a >> 6) & 0x03030303u) << 4);
+  const uint32_t m_hi = ((c >> 4) & 0x0F0F0F0Fu) | (((b >> 6) & 0x03030303u) << 4);
+  *mins = _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(m_hi), static_cast<int>(m_lo)));
+  return _mm_cvtepu8_epi16(_mm_set_epi32(0, 0, static_cast<int>(sc_hi), static_cast<int>(sc_lo)));
 }
 
 inline const BlockQ8_K* col(const uint8_t* xq, size_t stride, int c) {
@@ -43,10 +45,8 @@ void q4_k_cols(int64_t n, const BlockQ4_K* w, const uint8_t* xq, size_t stride, 
     acc_min[c] = 0.0f;
   }
   for (int64_t i = 0; i < n / kQK_K; ++i) {
-    alignas(16) uint8_t sc[8], m[8];
-    k4_scales(w[i].scales, sc, m);
-    const __m256i sc16 = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(sc))));
-    const __m128i m16 = _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(m)));
+    __m128i m16;
+    const __m256i sc16 = _mm256_broadcastsi128_si256(k4_scales(w[i].scales, &m16));
     __m256i sumi[NC];
     for (int c = 0; c < NC; ++c) sumi[c] = _mm256_setzero_si256();
     for (int ch = 0; ch < 4; ++ch) {
