@@ -10,6 +10,7 @@ void add_tokenize(CLI::App& root, int& exit_code);
 void add_run(CLI::App& root, int& exit_code);
 void add_chat(CLI::App& root, int& exit_code);
 void add_perplexity(CLI::App& root, int& exit_code);
+void add_bench(CLI::App& root, int& exit_code);
 }  // namespace skim::cli
 
 int main(int argc, char** argv) {
@@ -22,6 +23,7 @@ int main(int argc, char** argv) {
   skim::cli::add_run(app, exit_code);
   skim::cli::add_chat(app, exit_code);
   skim::cli::add_perplexity(app, exit_code);
+  skim::cli::add_bench(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -34,6 +34,9 @@ struct ModelInfo {
   int32_t n_ctx = 0;  // the engine's context size
   int32_t n_threads = 0;
   std::string isa;    // kernels chosen for this CPU
+  // Bytes of weights a dense decode step reads: every 2-D weight matrix once (the tied
+  // embedding counts once, as the output projection; its row lookup is negligible).
+  int64_t weight_bytes_per_token = 0;
 };
 
 struct SamplingOptions {
@@ -89,8 +92,14 @@ class Engine {
   // The model's chat template applied to messages (with the assistant prompt appended).
   Result<std::string> apply_chat_template(std::span<const ChatMessage> messages, bool add_generation_prompt) const;
 
-  // A new sequence with its own KV cache sized for the engine's context.
-  std::unique_ptr<Session> new_session() const;
+  // A new sequence with its own KV cache sized for the engine's context. n_ctx = 0 uses
+  // the engine's context size; a smaller value gives a smaller cache (server slots).
+  std::unique_ptr<Session> new_session(int32_t n_ctx = 0) const;
+
+  // One decode step for several sequences at once (continuous batching): appends
+  // tokens[i] to sessions[i] and leaves each session's logits() for its new last token.
+  // The sessions must be distinct and each must have room for one more position.
+  Status decode_step(std::span<Session* const> sessions, std::span<const int32_t> tokens) const;
 
   struct Impl;
 

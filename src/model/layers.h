@@ -1,9 +1,13 @@
-// layers.h — transformer building blocks shared by the architectures, written to follow
-// llama.cpp's CPU arithmetic (sum of squares in double for RMSNorm, RoPE angles advanced
-// iteratively in float, softmax with max subtraction) so the dense path tracks llama.cpp.
+// layers.h — transformer building blocks shared by the architectures. They reproduce
+// llama.cpp's CPU arithmetic on x86 (AVX-512 build) operation for operation, because small
+// models amplify rounding differences into different tokens: RMSNorm sums float squares in
+// double; RoPE advances the angle powers in float and rotates with one fma per output;
+// softmax and SiLU use ggml's polynomial expf; attention rounds Q and the probabilities to
+// f16 and sums the f16 products in the lane order of ggml's f16 matmul (see attention()).
 // All functions work on caller-owned buffers; none allocates.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <span>
 
@@ -22,7 +26,7 @@ void rope_norm(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32
 void rope_neox(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t pos, float base,
                float freq_scale);
 
-// gate[n] = silu(gate[n]) * up[n]
+// gate[n] = silu(gate[n]) * up[n], silu(x) = x / (1 + exp(-x))
 void swiglu(float* gate, const float* up, int32_t n);
 
 // dst[n] = src[n] rounded to fp16 precision (llama.cpp keeps K/V in f16 by default).
@@ -33,17 +37,20 @@ void add_inplace(float* x, const float* y, int32_t n);
 
 // Causal grouped-query attention for T query tokens at positions pos0..pos0+T-1.
 //   q   [T][n_head * head_dim]     queries (already rotated)
-//   k,v [n_ctx][n_head_kv * head_dim] cache of one layer, filled up to pos0+T-1
+//   k,v [n_ctx][n_head_kv * head_dim] cache of one layer (f16-rounded), filled up to pos0+T-1
 //   out [T][n_head * head_dim]
-//   scratch: n_threads * (pos0 + T) floats for scores
+//   scratch: n_threads * attention_scratch_floats(n_ctx, head_dim) floats
 // Query head h reads KV head h / (n_head / n_head_kv). Work is split over (token, head).
-// Like llama.cpp's default (non-flash) CPU path, the query and the softmax weights are
-// rounded to fp16 before their products with the f16 cache.
+// As in llama.cpp's default (non-flash) CPU path, the query and the softmax weights are
+// rounded to f16, and Q·K and P·V are summed in the order of the f16 matmul llama.cpp
+// picks for the batch: tinyBLAS (one 16-lane accumulator) for T >= 2, ggml_vec_dot_f16
+// (four 16-lane accumulators) for T == 1. The result does not depend on the thread count.
 struct AttentionShape {
   int32_t n_head, n_head_kv, head_dim;
   float scale;  // usually 1/sqrt(head_dim)
 };
+size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim);
 void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
-               int32_t T, int32_t pos0, float* scratch);
+               int32_t T, int32_t pos0, int32_t n_ctx, float* scratch);
 
 }  // namespace skim::layers

@@ -53,6 +53,9 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   mi.n_ctx = opt.n_ctx > 0 ? std::min(opt.n_ctx, hp.n_ctx_train) : hp.n_ctx_train;
   mi.n_threads = n_threads;
   mi.isa = std::string(kernels::isa_name(isa));
+  for (const auto& t : impl->file.tensors()) {
+    if (t.shape.size() == 2) mi.weight_bytes_per_token += static_cast<int64_t>(t.nbytes);
+  }
   return Engine(std::move(impl));
 }
 
@@ -81,8 +84,20 @@ Result<std::string> Engine::apply_chat_template(std::span<const ChatMessage> mes
   return tok::apply_chat_template(*tmpl, msgs, add_generation_prompt, bos_text);
 }
 
-std::unique_ptr<Session> Engine::new_session() const {
-  return std::make_unique<Session>(std::make_unique<Session::Impl>(impl_.get(), impl_->info.n_ctx));
+std::unique_ptr<Session> Engine::new_session(int32_t n_ctx) const {
+  const int32_t n = n_ctx > 0 ? std::min(n_ctx, impl_->info.n_ctx) : impl_->info.n_ctx;
+  return std::make_unique<Session>(std::make_unique<Session::Impl>(impl_.get(), n));
+}
+
+Status Engine::decode_step(std::span<Session* const> sessions, std::span<const int32_t> tokens) const {
+  if (sessions.size() != tokens.size()) return make_error("decode_step: one token per session");
+  // TODO(batching): one forward pass over all rows with per-row KV caches. For now each
+  // sequence runs its own single-token pass; the contract is already the batched one.
+  for (size_t i = 0; i < sessions.size(); ++i) {
+    const int32_t one[1] = {tokens[i]};
+    SKIM_RETURN_IF_ERROR(sessions[i]->eval(one));
+  }
+  return {};
 }
 
 }  // namespace skim

@@ -26,7 +26,7 @@ class LlamaWorkspace final : public Workspace {
     att.resize(static_cast<size_t>(B) * hp.q_dim());
     hb.resize(static_cast<size_t>(B) * hp.n_ff);
     hb2.resize(static_cast<size_t>(B) * hp.n_ff);
-    scores.resize(static_cast<size_t>(n_threads) * n_ctx);
+    scores.resize(static_cast<size_t>(n_threads) * layers::attention_scratch_floats(n_ctx, hp.head_dim));
     size_t s = 0;
     auto need = [&](const TensorView& t) {
       s = std::max(s, kernels::matmul_scratch_bytes(t.type, t.cols(), B));
@@ -48,7 +48,7 @@ class LlamaWorkspace final : public Workspace {
   std::vector<float> att;     // [B, q_dim] attention output
   std::vector<float> hb;      // [B, n_ff] gate, then silu(gate)*up
   std::vector<float> hb2;     // [B, n_ff] up
-  std::vector<float> scores;  // [n_threads, n_ctx]
+  std::vector<float> scores;  // attention scratch, per thread
   std::vector<uint8_t> scratch;  // quantized activations for matmul
 
  private:
@@ -107,7 +107,7 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
       layers::store_kv_f16(kc + static_cast<size_t>(pos) * kvd, &ws.k[static_cast<size_t>(t) * kvd], kvd);
       layers::store_kv_f16(vc + static_cast<size_t>(pos) * kvd, &ws.v[static_cast<size_t>(t) * kvd], kvd);
     }
-    layers::attention(ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, ws.scores.data());
+    layers::attention(ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, kv.n_ctx(), ws.scores.data());
     mm(L.wo, ws.att.data(), ws.xb2.data(), T);
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
 

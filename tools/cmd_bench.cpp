@@ -1,0 +1,79 @@
+// cmd_bench.cpp — `skim bench`: llama-bench-style pp/tg throughput (mean ± sd over
+// repetitions), optional roofline (weights read per token ÷ measured read bandwidth),
+// peak RSS; markdown table or --json.
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "skim/bench.h"
+
+namespace skim::cli {
+
+void add_bench(CLI::App& root, int& exit_code) {
+  auto* app = root.add_subcommand("bench", "measure prompt processing (pp) and generation (tg) speed");
+  struct Opts {
+    ModelOptions m;
+    BenchOptions b;
+    bool json = false, roofline = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_model_options(app, o->m);
+  app->add_option("-p,--n-prompt", o->b.n_prompt, "prompt tokens (pp test; 0 = skip)")->check(CLI::NonNegativeNumber);
+  app->add_option("-n,--n-gen", o->b.n_gen, "generated tokens (tg test; 0 = skip)")->check(CLI::NonNegativeNumber);
+  app->add_option("-r,--repetitions", o->b.repetitions, "repetitions")->check(CLI::Range(1, 1000));
+  app->add_flag("--roofline", o->roofline, "also measure memory read bandwidth and the decode roofline");
+  app->add_flag("--json", o->json, "JSON output");
+  app->callback([o, &exit_code] {
+    ModelOptions mo = o->m;
+    if (mo.ctx == 0) mo.ctx = std::max(o->b.n_prompt, o->b.n_gen) + 16;
+    auto engine = load_engine(mo);
+    if (!engine) {
+      exit_code = fail(engine.error().message);
+      return;
+    }
+    auto r = bench(*engine, o->b);
+    if (!r) {
+      exit_code = fail(r.error().message);
+      return;
+    }
+    const ModelInfo& mi = engine->info();
+    double bw = 0, roof = 0;
+    if (o->roofline) {
+      bw = measure_read_bandwidth(mi.n_threads);
+      roof = bw / static_cast<double>(mi.weight_bytes_per_token);
+    }
+    const double rss_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
+    if (o->json) {
+      nlohmann::json j;
+      j["model"] = mi.name;
+      j["model_bytes"] = mi.file_bytes;
+      j["threads"] = mi.n_threads;
+      j["isa"] = mi.isa;
+      j["peak_rss_bytes"] = peak_rss_bytes();
+      j["weight_bytes_per_token"] = mi.weight_bytes_per_token;
+      for (const auto& t : *r) {
+        j["tests"].push_back({{"test", t.test}, {"avg_ts", t.mean}, {"stddev_ts", t.stddev}, {"samples_ts", t.samples}});
+      }
+      if (o->roofline) {
+        j["read_bandwidth_bytes_per_s"] = bw;
+        j["roofline_tg_ts"] = roof;
+      }
+      fmt::print("{}\n", j.dump(2));
+      return;
+    }
+    fmt::print("| model | size | threads | isa | test | t/s |\n|---|---:|---:|---|---:|---:|\n");
+    for (const auto& t : *r) {
+      fmt::print("| {} | {:.1f} MiB | {} | {} | {} | {:.2f} ± {:.2f} |\n", mi.name,
+                 static_cast<double>(mi.file_bytes) / (1 << 20), mi.n_threads, mi.isa, t.test, t.mean, t.stddev);
+    }
+    if (o->roofline) {
+      fmt::print("\nread bandwidth {:.2f} GB/s; weights per token {:.1f} MiB; decode roofline {:.1f} tok/s\n", bw / 1e9,
+                 static_cast<double>(mi.weight_bytes_per_token) / (1 << 20), roof);
+      for (const auto& t : *r) {
+        if (t.test.rfind("tg", 0) == 0) fmt::print("{}: {:.0f}% of the roofline\n", t.test, 100.0 * t.mean / roof);
+      }
+    }
+    fmt::print(stderr, "peak RSS {:.1f} MiB\n", rss_mib);
+  });
+}
+
+}  // namespace skim::cli
