@@ -9,7 +9,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libcpp-httplib-dev libfmt-dev libpcre2-dev
   clang libclang-rt-14-dev
-  unzip python3-pip
+  libbz2-dev unzip python3-pip
 )
 
 missing=()

@@ -124,6 +124,10 @@ class Session {
   // Run tokens from position 0 (clears first) and write logits for the last n_out
   // positions into out [n_out, n_vocab]. Used by perplexity and scoring.
   Status eval_logits(std::span<const int32_t> tokens, int32_t n_out, float* out);
+  // Same, but appended after the positions the session already holds.
+  Status append_logits(std::span<const int32_t> tokens, int32_t n_out, float* out);
+  // Forget positions >= n (keeps the cached prefix [0, n)).
+  void truncate(int32_t n);
 
   // Sample up to params.max_tokens after `prompt` (appended to what the session holds).
   // on_text receives decoded text as it becomes valid UTF-8; returning false stops early.

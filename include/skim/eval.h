@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -31,5 +32,28 @@ struct PerplexityResult {
 // the first token of each chunk becomes BOS when the model adds BOS; score the second half
 // of each chunk (positions n_ctx/2+1 .. n_ctx-1) by log-softmax in double.
 Result<PerplexityResult> perplexity(const Engine& engine, std::string_view text, const PerplexityOptions& opt);
+
+// ---- zero-shot tasks ---------------------------------------------------------------------
+
+struct TaskOptions {
+  int32_t limit = -1;     // evaluate the first `limit` examples (< 0: all)
+  bool progress = true;
+};
+
+struct TaskResult {
+  std::string task;
+  int32_t examples = 0;
+  double accuracy = 0.0;        // LAMBADA: last word greedily exact; choice tasks: argmax of summed log-likelihood
+  double accuracy_norm = -1.0;  // choice tasks: argmax of log-likelihood per byte of the choice (-1: n/a)
+  std::string metric;           // which of the two is the task's conventional headline metric
+  double seconds = 0.0;
+};
+
+// lambada, arc_easy, hellaswag, winogrande, boolq
+const std::vector<std::string>& task_names();
+
+// Runs one task on its file under data_dir (../shared/data layout: <task>/<file>).
+Result<TaskResult> eval_task(const Engine& engine, const std::string& task, const std::string& data_dir,
+                             const TaskOptions& opt);
 
 }  // namespace skim

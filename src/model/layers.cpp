@@ -1,6 +1,7 @@
 #include "model/layers.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 
 #include "core/fp16.h"
@@ -18,9 +19,13 @@ float ggml_expf(float x) {
   if (std::fabs(n) > 192.0f) return n <= 0.0f ? 0.0f : INFINITY;
   const float b = std::fma(-n, 0x1.7f7d1cp-20f, std::fma(-n, 0x1.62e4p-1f, x));
   const float u = b * b;
-  const float j = std::fma(std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f)),
-                           u, std::fma(0x1.ffffecp-1f, b, 1.0f));
-  return std::ldexp(j, static_cast<int>(n));  // _mm512_scalef_ps(j, n)
+  const float p_hi =
+      std::fma(std::fma(0x1.0e4020p-7f, b, 0x1.573e2ep-5f), u, std::fma(0x1.555e66p-3f, b, 0x1.fffdb6p-2f));
+  const float j = std::fma(p_hi, u, std::fma(0x1.ffffecp-1f, b, 1.0f));
+  // _mm512_scalef_ps(j, n) = j * 2^n rounded once; a multiplication when 2^n is a normal float.
+  const int e = static_cast<int>(n);
+  if (e >= -126 && e <= 127) return j * std::bit_cast<float>(static_cast<uint32_t>(e + 127) << 23);
+  return std::ldexp(j, e);
 }
 
 // Sum of 16 lanes in the order of _mm512_reduce_add_ps: halves, quarters, then pairs.

@@ -43,11 +43,18 @@ Status Session::eval(std::span<const int32_t> tokens) {
   return {};
 }
 
+void Session::truncate(int32_t n) { impl_->n_past = std::clamp(n, 0, impl_->n_past); }
+
 Status Session::eval_logits(std::span<const int32_t> tokens, int32_t n_out, float* out) {
+  impl_->n_past = 0;
+  return append_logits(tokens, n_out, out);
+}
+
+Status Session::append_logits(std::span<const int32_t> tokens, int32_t n_out, float* out) {
   Impl& s = *impl_;
-  s.n_past = 0;
-  if (static_cast<int64_t>(tokens.size()) > s.kv.n_ctx()) {
-    return make_error(fmt::format("{} tokens exceed the context size {}", tokens.size(), s.kv.n_ctx()));
+  if (s.n_past + static_cast<int64_t>(tokens.size()) > s.kv.n_ctx()) {
+    return make_error(fmt::format("{} tokens + {} in context exceed the context size {}", tokens.size(), s.n_past,
+                                  s.kv.n_ctx()));
   }
   if (n_out < 0 || n_out > static_cast<int32_t>(tokens.size())) return make_error("invalid n_out");
   const int32_t B = s.ws->max_batch();

@@ -1,0 +1,90 @@
+// scheduler.h — continuous batching over a fixed set of slots.
+//
+// Each slot owns a Session (its KV cache, --ctx-size positions) and, while busy, one Job
+// and its Generation. One thread loops:
+//   1. admit queued jobs into free slots (FIFO), dropping jobs whose client has gone;
+//   2. free slots whose job was cancelled;
+//   3. process ONE prompt chunk (at most prompt_chunk tokens) of one slot still reading
+//      its prompt, round-robin, so a long prompt never stalls the streams already decoding;
+//      a slot whose prompt is complete samples its first token;
+//   4. ONE Engine::decode_step over every decoding slot (sequences join and leave between
+//      steps), then each samples its next token; finished slots are freed at once.
+//
+// Invariants: slots and Generations are touched only by the scheduler thread; the queue
+// and the flags are guarded by one mutex; a Job is admitted only if it fits (prompt
+// length < slot context, checked by the caller through slot_ctx()); every admitted Job
+// ends with finish() or fail(), and every queued Job is either admitted or failed.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "server/job.h"
+#include "server/metrics.h"
+#include "skim/engine.h"
+
+namespace skim::server {
+
+struct SchedulerOptions {
+  int32_t n_slots = 1;
+  int32_t n_ctx = 2048;       // positions per slot (capped to the engine's context)
+  int32_t max_queue = 64;     // jobs waiting for a slot; more are refused
+  int32_t prompt_chunk = 128;  // prompt tokens per scheduler step
+};
+
+class Scheduler {
+ public:
+  Scheduler(const Engine& engine, const SchedulerOptions& options, Metrics& metrics);
+  ~Scheduler();  // stop()
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  enum class Admit { kOk, kQueueFull, kStopping };
+  Admit submit(std::shared_ptr<Job> job);
+
+  // Refuse new jobs from now on; jobs queued or running continue to their end.
+  void drain();
+  // Waits until nothing is queued or running; false on timeout.
+  bool wait_idle(std::chrono::milliseconds timeout);
+  // Fails every queued and running job ("server shutting down") and joins the thread.
+  void stop();
+
+  int32_t slot_ctx() const { return slot_ctx_; }
+  int32_t n_slots() const { return static_cast<int32_t>(slots_.size()); }
+  int32_t max_queue() const { return opt_.max_queue; }
+
+ private:
+  struct Slot;
+  void loop();
+  void admit_locked();
+  void step();
+  void assign(Slot& slot, std::shared_ptr<Job> job);
+  void handle(Slot& slot, GenerationStep&& step);
+  void release(Slot& slot);
+  void fail_slot(Slot& slot, const ApiError& error);
+
+  const Engine& engine_;
+  SchedulerOptions opt_;
+  Metrics& metrics_;
+  int32_t slot_ctx_ = 0;
+  std::vector<std::unique_ptr<Slot>> slots_;
+  size_t prefill_rr_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;  // queue or flags changed
+  std::condition_variable idle_cv_;  // became idle
+  std::deque<std::shared_ptr<Job>> queue_;
+  int32_t active_ = 0;  // busy slots (guarded by mu_)
+  bool draining_ = false;
+  bool stopping_ = false;
+  bool exited_ = false;  // the loop has returned
+  std::thread thread_;
+};
+
+}  // namespace skim::server

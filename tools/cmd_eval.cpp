@@ -1,0 +1,72 @@
+// cmd_eval.cpp — `skim eval --task T`: zero-shot accuracy on the task files in
+// ../shared/data (LAMBADA, ARC-Easy, HellaSwag, WinoGrande, BoolQ).
+#include <unistd.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli_common.h"
+#include "skim/eval.h"
+
+namespace skim::cli {
+
+namespace {
+// ../shared/data next to the repository that holds this binary (build/skim), else ./.
+std::string default_data_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
+    if (fs::exists(p / "lambada_openai", ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return "../shared/data";
+}
+}  // namespace
+
+void add_eval(CLI::App& root, int& exit_code) {
+  auto* app = root.add_subcommand("eval", "zero-shot accuracy on task files (lambada, arc_easy, hellaswag, winogrande, boolq)");
+  struct Opts {
+    ModelOptions m;
+    std::vector<std::string> tasks;
+    std::string data_dir;
+    TaskOptions t;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  add_model_options(app, o->m);
+  app->add_option("--task", o->tasks, "task(s) to run (default: all)")->check(CLI::IsMember(task_names()));
+  app->add_option("--data-dir", o->data_dir, "directory with the task folders (default: ../shared/data)");
+  app->add_option("--limit", o->t.limit, "first N examples of each task");
+  app->add_flag("--json", o->json, "JSON output");
+  app->add_flag("--no-progress", [o](int64_t) { o->t.progress = false; }, "no progress bar");
+  app->callback([o, &exit_code] {
+    if (o->data_dir.empty()) o->data_dir = default_data_dir();
+    if (o->tasks.empty()) o->tasks = task_names();
+    if (o->m.ctx == 0) o->m.ctx = 2048;
+    auto engine = load_engine(o->m);
+    if (!engine) {
+      exit_code = fail(engine.error().message);
+      return;
+    }
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& task : o->tasks) {
+      auto r = eval_task(*engine, task, o->data_dir, o->t);
+      if (!r) {
+        exit_code = fail(r.error().message);
+        return;
+      }
+      if (o->json) {
+        out.push_back({{"task", r->task}, {"examples", r->examples}, {"acc", r->accuracy},
+                       {"acc_norm", r->accuracy_norm < 0 ? nlohmann::json() : nlohmann::json(r->accuracy_norm)},
+                       {"metric", r->metric}, {"seconds", r->seconds}});
+      } else {
+        fmt::print("{:<11} n={:<5} acc {:.4f}{}  [{}]  ({:.0f} s)\n", r->task, r->examples, r->accuracy,
+                   r->accuracy_norm >= 0 ? fmt::format("  acc_norm {:.4f}", r->accuracy_norm) : "", r->metric,
+                   r->seconds);
+      }
+    }
+    if (o->json) fmt::print("{}\n", out.dump(2));
+  });
+}
+
+}  // namespace skim::cli
