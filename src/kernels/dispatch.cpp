@@ -4,9 +4,12 @@
 // without a SIMD kernel silently uses the best lower one (ultimately ref/).
 #include "core/check.h"
 #include "kernels/cpu/avx2/avx2_kernels.h"
+#include "kernels/cpu/avx2/avx2_sparse.h"
 #include "kernels/cpu/avx512/avx512_kernels.h"
+#include "kernels/cpu/avx512/avx512_sparse.h"
 #include "kernels/kernels.h"
 #include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/sparse_ref.h"
 #include "kernels/vec_dot_cols.h"
 
 namespace skim::kernels {
@@ -26,12 +29,15 @@ KernelTable scalar_table() {
   t.dot_f32 = ref::dot_f32;
   t.axpy_f32 = ref::axpy_f32;
 
-  // Activation quantizer of each weight type = the quantizer of its vec_dot_type.
+  // Activation quantizer of each weight type = the quantizer of its vec_dot_type. Q8_0 and
+  // Q8_1 activations are quantized as llama.cpp's x86 build does (scale 127/amax, round
+  // half to even; ggml's generic reference rounds half away from zero with 1/d), so the
+  // dense path reproduces llama.cpp's logits bit for bit on every ISA.
   for (const DTypeTraits& tr : kDTypeTraits) {
     QuantizeActFn q = nullptr;
     switch (tr.vec_dot_type) {
-      case DType::kQ8_0: q = ref::quantize_q8_0; break;
-      case DType::kQ8_1: q = ref::quantize_q8_1; break;
+      case DType::kQ8_0: q = ref::quantize_q8_0_x86; break;
+      case DType::kQ8_1: q = ref::quantize_q8_1_x86; break;
       case DType::kQ8_K: q = ref::quantize_q8_k; break;
       case DType::kF32: q = ref::copy_f32; break;
       default: SKIM_CHECK(false && "vec_dot_type without a quantizer");
@@ -64,6 +70,14 @@ KernelTable scalar_table() {
   set_dot(t, DType::kQ4_K, ref::vec_dot_q4_k, vec_dot_cols_generic<ref::vec_dot_q4_k>);
   set_dot(t, DType::kQ5_K, ref::vec_dot_q5_k, vec_dot_cols_generic<ref::vec_dot_q5_k>);
   set_dot(t, DType::kQ6_K, ref::vec_dot_q6_k, vec_dot_cols_generic<ref::vec_dot_q6_k>);
+
+  // Sparsity (kernels/sparse.h): transposed-weight row types and index selection.
+  slot(t, DType::kF32).sparse_axpy = ref::sparse_axpy_f32;
+  slot(t, DType::kF16).sparse_axpy = ref::sparse_axpy_f16;
+  slot(t, DType::kQ8_0).sparse_axpy = ref::sparse_axpy_q8_0;
+  slot(t, DType::kQ4_1).sparse_axpy = ref::sparse_axpy_q4_1;
+  t.select_active = ref::select_active;
+  t.count_active = ref::count_active;
   return t;
 }
 
@@ -80,12 +94,24 @@ void add_avx2(KernelTable& t) {
   set_dot(t, DType::kQ8_0, avx2::vec_dot_q8_0, avx2::vec_dot_cols_q8_0);
   set_dot(t, DType::kQ4_K, avx2::vec_dot_q4_k, avx2::vec_dot_cols_q4_k);
   set_dot(t, DType::kQ6_K, avx2::vec_dot_q6_k, avx2::vec_dot_cols_q6_k);
+  slot(t, DType::kF32).sparse_axpy = avx2::sparse_axpy_f32;
+  slot(t, DType::kF16).sparse_axpy = avx2::sparse_axpy_f16;
+  slot(t, DType::kQ8_0).sparse_axpy = avx2::sparse_axpy_q8_0;
+  slot(t, DType::kQ4_1).sparse_axpy = avx2::sparse_axpy_q4_1;
+  t.select_active = avx2::select_active;
+  t.count_active = avx2::count_active;
 }
 
 void add_avx512(KernelTable& t) {
   t.isa = Isa::kAvx512;
   set_dot(t, DType::kQ4_1, avx512::vec_dot_q4_1, avx512::vec_dot_cols_q4_1);
   set_dot(t, DType::kQ8_0, avx512::vec_dot_q8_0, avx512::vec_dot_cols_q8_0);
+  slot(t, DType::kF32).sparse_axpy = avx512::sparse_axpy_f32;
+  slot(t, DType::kF16).sparse_axpy = avx512::sparse_axpy_f16;
+  slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
+  slot(t, DType::kQ4_1).sparse_axpy = avx512::sparse_axpy_q4_1;
+  t.select_active = avx512::select_active;
+  t.count_active = avx512::count_active;
 }
 
 }  // namespace

@@ -6,8 +6,10 @@
 //   vec_dot        one weight row . one prepared activation row,
 //   vec_dot_cols   one weight row . up to kMaxDotCols activation rows (weights unpacked once),
 //   dequantize_row one weight row -> f32,
-// plus the f32 helpers the model needs (dot_f32, axpy_f32). A table is built once per
-// engine from CpuFeatures (kernels_for) and is immutable; there are no global tables.
+// plus the f32 helpers the model needs (dot_f32, axpy_f32) and the sparsity entries
+// (sparse_axpy per transposed-weight type, select_active / count_active; see sparse.h).
+// A table is built once per engine from CpuFeatures (kernels_for) and is immutable; there
+// are no global tables.
 // make_kernel_table(Isa) builds any variant explicitly so tests can compare them: every
 // SIMD entry must agree with the scalar oracle in ref/ (the ggml scalar formulas) up to
 // float summation order. SIMD code lives only under cpu/<isa>/; entries without a SIMD
@@ -52,11 +54,25 @@ using DotF32Fn = float (*)(const float* a, const float* b, int64_t n);
 // y[i] += a * x[i], x, y: [n].
 using AxpyF32Fn = void (*)(float a, const float* x, float* y, int64_t n);
 
+// Sparse-input accumulation over rows of a transposed weight matrix (kernels/sparse.h):
+// y: [n] = sum over k < count of x[idx[k]] * row_{idx[k]}[0, n), where row i starts at
+// base + idx[k] * row_stride bytes (base points at the slice's first output element, on a
+// block boundary). n is a multiple of the type's block size (any n for float types).
+// Overwrites y (count == 0 gives zeros); rows are taken in list order, 4 at a time.
+using SparseAxpyFn = void (*)(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                              const int32_t* idx, int32_t count, float* y);
+// Active-index list: idx (capacity n) <- the i with |x[i]| > threshold, increasing; returns
+// the count. Entries of idx past the count are unspecified. x: [n], n < 2^31.
+using SelectActiveFn = int32_t (*)(const float* x, int64_t n, float threshold, int32_t* idx);
+// The count select_active would return, without writing indices (to measure sparsity).
+using CountActiveFn = int64_t (*)(const float* x, int64_t n, float threshold);
+
 struct DTypeKernels {
   QuantizeActFn quantize_act = nullptr;
   VecDotFn vec_dot = nullptr;
   VecDotColsFn vec_dot_cols = nullptr;
   DequantizeRowFn dequantize_row = nullptr;
+  SparseAxpyFn sparse_axpy = nullptr;  // only types a TransposedMatrix can hold
 };
 
 struct KernelTable {
@@ -64,6 +80,8 @@ struct KernelTable {
   std::array<DTypeKernels, kDTypeIdLimit> by_type{};  // indexed by the DType id
   DotF32Fn dot_f32 = nullptr;
   AxpyF32Fn axpy_f32 = nullptr;
+  SelectActiveFn select_active = nullptr;
+  CountActiveFn count_active = nullptr;
 
   const DTypeKernels& operator[](DType t) const { return by_type[static_cast<size_t>(t)]; }
   // Whether weights of type t can be multiplied (activation-only types Q8_1/Q8_K cannot).

@@ -1,5 +1,7 @@
 // codec.cpp — row quantizers/dequantizers of the scalar reference, as type-erased
 // functions for the kernel table (the typed versions live in tensor/quant/).
+#include <algorithm>
+#include <cmath>
 #include <cstring>
 
 #include "core/check.h"
@@ -26,6 +28,34 @@ void quantize_q8_1(const float* x, void* xq, int64_t n) {
 }
 void quantize_q8_k(const float* x, void* xq, int64_t n) {
   quantize_row_ref(x, static_cast<BlockQ8_K*>(xq), n);
+}
+// llama.cpp's x86 activation quantizers (ggml-cpu/arch/x86/quants.c semantics).
+void quantize_q8_0_x86(const float* x, void* xq, int64_t n) {
+  auto* y = static_cast<BlockQ8_0*>(xq);
+  for (int64_t i = 0; i < n / 32; ++i, x += 32) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.f;
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    for (int j = 0; j < 32; ++j) y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+  }
+}
+void quantize_q8_1_x86(const float* x, void* xq, int64_t n) {
+  auto* y = static_cast<BlockQ8_1*>(xq);
+  for (int64_t i = 0; i < n / 32; ++i, x += 32) {
+    float amax = 0.0f;
+    for (int j = 0; j < 32; ++j) amax = std::max(amax, std::fabs(x[j]));
+    const float d = amax / 127.f;
+    const float id = amax != 0.0f ? 127.f / amax : 0.0f;
+    y[i].d = fp32_to_fp16(d);
+    int sum = 0;
+    for (int j = 0; j < 32; ++j) {
+      y[i].qs[j] = static_cast<int8_t>(std::nearbyint(x[j] * id));
+      sum += y[i].qs[j];
+    }
+    y[i].s = fp32_to_fp16(d * static_cast<float>(sum));
+  }
 }
 void copy_f32(const float* x, void* xq, int64_t n) {
   std::memcpy(xq, x, static_cast<size_t>(n) * sizeof(float));

@@ -12,6 +12,8 @@ namespace skim::kernels::ref {
 
 // Activation quantizers (x: [n] f32 -> one row of the activation type).
 void quantize_q8_0(const float* x, void* xq, int64_t n);
+void quantize_q8_0_x86(const float* x, void* xq, int64_t n);
+void quantize_q8_1_x86(const float* x, void* xq, int64_t n);
 void quantize_q8_1(const float* x, void* xq, int64_t n);
 void quantize_q8_k(const float* x, void* xq, int64_t n);
 void copy_f32(const float* x, void* xq, int64_t n);

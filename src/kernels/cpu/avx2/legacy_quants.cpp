@@ -105,29 +105,6 @@ inline void load_weights(const typename T::W& b, __m256i& wq, __m256i& wabs, __m
 }
 
 // One weight row . one activation row, two blocks per iteration on two accumulators.
-template <class T>
-float vec_dot_row(int64_t n, const void* w_row, const void* xq) {
-  const auto* w = static_cast<const typename T::W*>(w_row);
-  const auto* x = static_cast<const typename T::X*>(xq);
-  const int64_t nb = n / 32;
-  Acc a0, a1;
-  __m256i wq, wabs = _mm256_setzero_si256();
-  __m128 ws;
-  int64_t i = 0;
-  for (; i + 1 < nb; i += 2) {
-    load_weights<T>(w[i], wq, wabs, ws);
-    block_dot<T>(wq, wabs, ws, x[i], a0);
-    load_weights<T>(w[i + 1], wq, wabs, ws);
-    block_dot<T>(wq, wabs, ws, x[i + 1], a1);
-  }
-  if (i < nb) {
-    load_weights<T>(w[i], wq, wabs, ws);
-    block_dot<T>(wq, wabs, ws, x[i], a0);
-  }
-  return finish<T>(a0) + finish<T>(a1);
-}
-
-// One weight row . NC activation rows (stride bytes apart).
 template <class T, int NC>
 void vec_dot_cols_n(int64_t n, const void* w_row, const uint8_t* xq, size_t stride, float* out) {
   const auto* w = static_cast<const typename T::W*>(w_row);
@@ -143,6 +120,13 @@ void vec_dot_cols_n(int64_t n, const void* w_row, const uint8_t* xq, size_t stri
     }
   }
   for (int c = 0; c < NC; ++c) out[c] = finish<T>(acc[c]);
+}
+template <class T>
+float vec_dot_row(int64_t n, const void* w_row, const void* xq) {
+  // One accumulator in block order, as ggml: a row is the one-column case of the tile.
+  float o;
+  vec_dot_cols_n<T, 1>(n, w_row, static_cast<const uint8_t*>(xq), 0, &o);
+  return o;
 }
 
 template <class T>

@@ -69,18 +69,6 @@ inline void q4_1_block(const Q4_1Weights& w, const BlockQ8_1& x, AccQ4_1& acc) {
 
 inline float finish(const AccQ4_1& a) { return hsum(a.sum) + _mm_cvtss_f32(_mm_shuffle_ps(a.ms, a.ms, 1)); }
 
-float q4_1_row(int64_t n, const BlockQ4_1* w, const BlockQ8_1* x) {
-  const int64_t nb = n / 32;
-  AccQ4_1 a0, a1;
-  int64_t i = 0;
-  for (; i + 1 < nb; i += 2) {
-    q4_1_block(q4_1_weights(w[i]), x[i], a0);
-    q4_1_block(q4_1_weights(w[i + 1]), x[i + 1], a1);
-  }
-  if (i < nb) q4_1_block(q4_1_weights(w[i]), x[i], a0);
-  return finish(a0) + finish(a1);
-}
-
 template <int NC>
 void q4_1_cols(int64_t n, const BlockQ4_1* w, const uint8_t* xq, size_t stride, float* out) {
   AccQ4_1 acc[NC];
@@ -91,6 +79,12 @@ void q4_1_cols(int64_t n, const BlockQ4_1* w, const uint8_t* xq, size_t stride, 
     }
   }
   for (int c = 0; c < NC; ++c) out[c] = finish(acc[c]);
+}
+// One row = the one-column tile: one accumulator in block order, as ggml sums.
+float q4_1_row(int64_t n, const BlockQ4_1* w, const BlockQ8_1* x) {
+  float o;
+  q4_1_cols<1>(n, w, reinterpret_cast<const uint8_t*>(x), 0, &o);
+  return o;
 }
 
 // ---- Q8_0 . Q8_0 ---------------------------------------------------------------------------
@@ -112,18 +106,6 @@ inline void q8_0_block(const Q8_0Weights& w, const BlockQ8_0& x, __m256& acc) {
   acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot), _mm256_set1_ps(w.d * _cvtsh_ss(load_u16(&x))), acc);
 }
 
-float q8_0_row(int64_t n, const BlockQ8_0* w, const BlockQ8_0* x) {
-  const int64_t nb = n / 32;
-  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 1 < nb; i += 2) {
-    q8_0_block(q8_0_weights(w[i]), x[i], a0);
-    q8_0_block(q8_0_weights(w[i + 1]), x[i + 1], a1);
-  }
-  if (i < nb) q8_0_block(q8_0_weights(w[i]), x[i], a0);
-  return hsum(_mm256_add_ps(a0, a1));
-}
-
 template <int NC>
 void q8_0_cols(int64_t n, const BlockQ8_0* w, const uint8_t* xq, size_t stride, float* out) {
   __m256 acc[NC];
@@ -135,6 +117,11 @@ void q8_0_cols(int64_t n, const BlockQ8_0* w, const uint8_t* xq, size_t stride, 
     }
   }
   for (int c = 0; c < NC; ++c) out[c] = hsum(acc[c]);
+}
+float q8_0_row(int64_t n, const BlockQ8_0* w, const BlockQ8_0* x) {
+  float o;
+  q8_0_cols<1>(n, w, reinterpret_cast<const uint8_t*>(x), 0, &o);
+  return o;
 }
 
 }  // namespace

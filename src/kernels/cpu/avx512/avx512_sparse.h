@@ -1,0 +1,24 @@
+// avx512_sparse.h — entry points of the AVX-512 sparsity kernels (cpu/avx512/sparse.cpp):
+// sparse-input row accumulation per transposed-weight type and active-index selection.
+// Declarations only: safe to include from baseline code, callable only where
+// isa_supported(kAvx512) holds. Semantics match ref/sparse_ref.h (kernels.h types).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace skim::kernels::avx512 {
+
+void sparse_axpy_f32(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                     const int32_t* idx, int32_t count, float* y);
+void sparse_axpy_f16(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                     const int32_t* idx, int32_t count, float* y);
+void sparse_axpy_q8_0(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                      const int32_t* idx, int32_t count, float* y);
+void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                      const int32_t* idx, int32_t count, float* y);
+
+int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx);
+int64_t count_active(const float* x, int64_t n, float threshold);
+
+}  // namespace skim::kernels::avx512

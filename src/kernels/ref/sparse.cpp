@@ -1,0 +1,68 @@
+// sparse.cpp — scalar reference of the sparsity kernels: the sparse-input accumulation
+// y = sum_k x[idx[k]] * row_{idx[k]} over a slice of a transposed matrix (each row chunk
+// dequantized with the reference codec, then y[j] += x_i * w[j] in list order), and the
+// |x| > threshold index selection. No allocation: a 32-float stack buffer per chunk.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "kernels/ref/ref_kernels.h"
+#include "kernels/ref/sparse_ref.h"
+#include "tensor/dtype.h"
+
+namespace skim::kernels::ref {
+namespace {
+
+constexpr int64_t kChunk = 32;  // a multiple of every supported block size
+
+template <DType T>
+void sparse_axpy(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                 const int32_t* idx, int32_t count, float* y) {
+  std::fill(y, y + n, 0.0f);
+  float w[kChunk];
+  for (int32_t k = 0; k < count; ++k) {
+    const int64_t i = idx[k];
+    const uint8_t* row = base + static_cast<size_t>(i) * row_stride;
+    const float xi = x[i];
+    for (int64_t j0 = 0; j0 < n; j0 += kChunk) {
+      const int64_t len = std::min(kChunk, n - j0);
+      dequantize_row(T, row + row_bytes(T, j0), w, len);
+      for (int64_t j = 0; j < len; ++j) y[j0 + j] += xi * w[j];
+    }
+  }
+}
+
+}  // namespace
+
+void sparse_axpy_f32(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                     const int32_t* idx, int32_t count, float* y) {
+  sparse_axpy<DType::kF32>(base, row_stride, n, x, idx, count, y);
+}
+void sparse_axpy_f16(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                     const int32_t* idx, int32_t count, float* y) {
+  sparse_axpy<DType::kF16>(base, row_stride, n, x, idx, count, y);
+}
+void sparse_axpy_q8_0(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                      const int32_t* idx, int32_t count, float* y) {
+  sparse_axpy<DType::kQ8_0>(base, row_stride, n, x, idx, count, y);
+}
+void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
+                      const int32_t* idx, int32_t count, float* y) {
+  sparse_axpy<DType::kQ4_1>(base, row_stride, n, x, idx, count, y);
+}
+
+int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx) {
+  int32_t c = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > threshold) idx[c++] = static_cast<int32_t>(i);
+  }
+  return c;
+}
+
+int64_t count_active(const float* x, int64_t n, float threshold) {
+  int64_t c = 0;
+  for (int64_t i = 0; i < n; ++i) c += std::fabs(x[i]) > threshold ? 1 : 0;
+  return c;
+}
+
+}  // namespace skim::kernels::ref

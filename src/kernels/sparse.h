@@ -1,0 +1,49 @@
+// sparse.h — kernels that skip work for contextual sparsity (TEAL, CATS, Deja Vu), for
+// single-token decode (T = 1). Prefill stays dense.
+//
+//  - Output-row skipping on the standard [rows = out, cols = in] layout: matmul_rows
+//    computes only the listed output rows (CATS up rows of active neurons; Deja Vu q rows
+//    of active heads). Same per-row kernel as the dense matmul (vec_dot), so with every row
+//    listed it is bit-identical to matmul_prepared with T = 1.
+//  - Input-channel skipping on the transposed layout (transposed.h): matvec_sparse_input
+//    computes y = Σ_{i active} x_i · row_i(Wᵀ) in f32 (TEAL on any projection; CATS down
+//    projection over active neurons). x is used unquantized, so with every channel listed it
+//    equals the f32 product with the repacked values up to float summation order.
+//  - Active-index lists, built once per input and shared by the matrices reading it (q/k/v,
+//    gate/up): KernelTable::select_active(x, n, threshold, idx) writes the i with
+//    |x_i| > threshold in increasing order and returns the count; count_active returns the
+//    count only (to measure sparsity). A negative threshold keeps every channel.
+//
+// Threading: matmul_rows splits the active list, matvec_sparse_input splits the output
+// (32-element units, each thread owns a slice of y: no reduction, no atomics). Results do
+// not depend on the thread count. No allocation.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "core/thread_pool.h"
+#include "kernels/kernels.h"
+#include "kernels/transposed.h"
+#include "tensor/tensor_view.h"
+
+namespace skim::kernels {
+
+// y[r] = row r of w · x for each r in active_rows (any order, no duplicates needed but
+// allowed); other entries of y are not written. w: [rows, cols]; x: prepared for w.type
+// with T = 1 (prepare_acts); y: [rows]. Indices must lie in [0, rows).
+void matmul_rows(const KernelTable& k, ThreadPool& pool, const TensorView& w, const PreparedActs& x,
+                 std::span<const int32_t> active_rows, float* y);
+
+// y: [wt.out] = Σ_{i in active} x[i] · row_i(wt), i.e. (Wᵀ)ᵀ · (x masked to `active`).
+// x: [wt.in] f32 (only the listed entries are read); active: distinct indices in [0, wt.in),
+// increasing order recommended (memory locality; the sum is taken in list order). Every
+// entry of y is written (zeros for an empty list).
+void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedView& wt, const float* x,
+                         std::span<const int32_t> active, float* y);
+inline void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedMatrix& wt,
+                                const float* x, std::span<const int32_t> active, float* y) {
+  matvec_sparse_input(k, pool, wt.view(), x, active, y);
+}
+
+}  // namespace skim::kernels

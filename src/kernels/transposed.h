@@ -1,0 +1,94 @@
+// transposed.h — Wᵀ repacked for input-channel skipping (TEAL on any projection; CATS / Deja
+// Vu down projection over active neurons).
+//
+// A linear layer's weight w is [rows = out, cols = in] with quant blocks along `in`, so a
+// zero input channel removes one element from every block and saves nothing. The repacked
+// matrix stores Wᵀ as [in][out]: row i holds column i of w (the weights input channel i
+// feeds), quantized along the output dimension with a chosen type, so y = Σ_{i active}
+// x_i · row_i reads only the rows of active channels (matvec_sparse_input, sparse.h).
+//
+// Invariants: out is a multiple of the type's block size; row i starts at
+// data + i * row_stride with row_stride == row_bytes(type, out); type is one of
+// transposed_types() (F32, F16, Q8_0, Q4_1), the types with a sparse_axpy kernel.
+// Requantizing already-quantized weights adds error: transpose_repack_error measures it.
+//
+// Serialized form (bytes(), for an on-disk cache keyed by the model's sha256): a 64-byte
+// little-endian header — magic "SKIMWT01", u32 version (1), i32 ggml type id, i64 in,
+// i64 out, u64 row_stride, u64 payload bytes, u64 FNV-1a checksum of the payload, 8 zero
+// bytes — followed by the in * row_stride payload. from_bytes / view_from_bytes validate
+// every field, the exact size and the checksum.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "core/result.h"
+#include "tensor/dtype.h"
+#include "tensor/tensor_view.h"
+
+namespace skim::kernels {
+
+// A non-owning view of a repacked Wᵀ (e.g. of a TransposedMatrix, or of validated bytes in
+// an mmapped cache file).
+struct TransposedView {
+  DType type = DType::kF32;
+  int64_t in = 0;                 // rows: input channels
+  int64_t out = 0;                // elements per row: output features
+  const uint8_t* data = nullptr;  // [in] rows of row_stride bytes
+  size_t row_stride = 0;          // row_bytes(type, out)
+
+  const void* row(int64_t i) const { return data + static_cast<size_t>(i) * row_stride; }
+};
+
+// An owning repacked Wᵀ. Its storage is the serialized form itself (header + rows), so
+// bytes() costs nothing. Copyable (copies the bytes); moves are cheap.
+class TransposedMatrix {
+ public:
+  static constexpr size_t kHeaderBytes = 64;
+
+  TransposedMatrix() = default;
+
+  DType type() const { return type_; }
+  int64_t in() const { return in_; }
+  int64_t out() const { return out_; }
+  size_t row_stride() const { return row_stride_; }
+  const void* row(int64_t i) const { return view().row(i); }
+  TransposedView view() const { return {type_, in_, out_, buf_.data() + kHeaderBytes, row_stride_}; }
+
+  // The serialized form: header + payload (empty for a default-constructed matrix).
+  std::span<const uint8_t> bytes() const { return buf_; }
+  // Validates and copies serialized bytes.
+  static Result<TransposedMatrix> from_bytes(std::span<const uint8_t> bytes);
+
+ private:
+  friend Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type);
+  TransposedMatrix(DType type, int64_t in, int64_t out);  // allocates, header written later
+
+  DType type_ = DType::kF32;
+  int64_t in_ = 0, out_ = 0;
+  size_t row_stride_ = 0;
+  std::vector<uint8_t> buf_;
+};
+
+// The types a TransposedMatrix can hold: F32, F16, Q8_0, Q4_1.
+std::span<const DType> transposed_types();
+bool transposed_type_supported(DType t);
+
+// Wᵀ of w: [out, in] (any DType the reference codec reads), repacked as `type`: every row
+// of w is dequantized with the reference codec, the matrix is transposed, and each row of
+// `out` values is quantized with the reference quantizer of `type`. Fails (with a message)
+// for an unsupported type, an empty matrix, `out` not a multiple of the type's block size,
+// or in >= 2^31. Allocates; meant for load time.
+Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type);
+
+// Relative Frobenius error of the repacked values against w's: ||dq(wt)ᵀ - dq(w)||_F /
+// ||dq(w)||_F (0 when nothing was lost). Checks that the shapes match. Allocates.
+double transpose_repack_error(const TensorView& w, const TransposedView& wt);
+
+// Validates serialized bytes (as TransposedMatrix::from_bytes) and returns a view into them,
+// without copying: the bytes must outlive the view.
+Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes);
+
+}  // namespace skim::kernels
