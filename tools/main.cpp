@@ -12,6 +12,8 @@ void add_chat(CLI::App& root, int& exit_code);
 void add_perplexity(CLI::App& root, int& exit_code);
 void add_bench(CLI::App& root, int& exit_code);
 void add_eval(CLI::App& root, int& exit_code);
+void add_calibrate(CLI::App& root, int& exit_code);
+void add_serve(CLI::App& root, int& exit_code);
 }  // namespace skim::cli
 
 int main(int argc, char** argv) {
@@ -26,6 +28,8 @@ int main(int argc, char** argv) {
   skim::cli::add_perplexity(app, exit_code);
   skim::cli::add_bench(app, exit_code);
   skim::cli::add_eval(app, exit_code);
+  skim::cli::add_calibrate(app, exit_code);
+  skim::cli::add_serve(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -107,6 +107,7 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Session;
+  friend struct EngineAccess;  // runtime internals (runtime/engine_impl.h)
 };
 
 class Session {
@@ -139,6 +140,7 @@ class Session {
 
  private:
   std::unique_ptr<Impl> impl_;
+  friend struct EngineAccess;
 };
 
 }  // namespace skim

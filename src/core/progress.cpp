@@ -31,6 +31,7 @@ void ProgressBar::update(int64_t done, const std::string& suffix) {
 
 void ProgressBar::finish(const std::string& suffix) {
   if (!enabled_) return;
+  if (!tty_ && last_decile_ == 10) return;  // the 100% line is already printed
   draw(total_, suffix, true);
 }
 

@@ -76,6 +76,7 @@ KernelTable scalar_table() {
   slot(t, DType::kF16).sparse_axpy = ref::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = ref::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = ref::sparse_axpy_q4_1;
+  slot(t, DType::kQ4_1).sparse_panels = ref::sparse_panels_q4_1;
   t.select_active = ref::select_active;
   t.count_active = ref::count_active;
   return t;
@@ -98,6 +99,7 @@ void add_avx2(KernelTable& t) {
   slot(t, DType::kF16).sparse_axpy = avx2::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx2::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = avx2::sparse_axpy_q4_1;
+  slot(t, DType::kQ4_1).sparse_panels = avx2::sparse_panels_q4_1;
   t.select_active = avx2::select_active;
   t.count_active = avx2::count_active;
 }
@@ -110,6 +112,7 @@ void add_avx512(KernelTable& t) {
   slot(t, DType::kF16).sparse_axpy = avx512::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = avx512::sparse_axpy_q4_1;
+  slot(t, DType::kQ4_1).sparse_panels = avx512::sparse_panels_q4_1;
   t.select_active = avx512::select_active;
   t.count_active = avx512::count_active;
 }

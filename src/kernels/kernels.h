@@ -61,6 +61,11 @@ using AxpyF32Fn = void (*)(float a, const float* x, float* y, int64_t n);
 // Overwrites y (count == 0 gives zeros); rows are taken in list order, 4 at a time.
 using SparseAxpyFn = void (*)(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
                               const int32_t* idx, int32_t count, float* y);
+// The same over a transposed matrix in the exact panel layout of this weight type (e.g.
+// kernels/q4_1_panels.h): y: [n] = sum_k x[idx[k]] * W[c0 + j][idx[k]] for j < n, where the
+// panels start at `panels` and hold `out` outputs; c0 and n are multiples of 32. Overwrites y.
+using SparsePanelFn = void (*)(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
+                               const int32_t* idx, int32_t count, float* y);
 // Active-index list: idx (capacity n) <- the i with |x[i]| > threshold, increasing; returns
 // the count. Entries of idx past the count are unspecified. x: [n], n < 2^31.
 using SelectActiveFn = int32_t (*)(const float* x, int64_t n, float threshold, int32_t* idx);
@@ -72,7 +77,8 @@ struct DTypeKernels {
   VecDotFn vec_dot = nullptr;
   VecDotColsFn vec_dot_cols = nullptr;
   DequantizeRowFn dequantize_row = nullptr;
-  SparseAxpyFn sparse_axpy = nullptr;  // only types a TransposedMatrix can hold
+  SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
+  SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)
 };
 
 struct KernelTable {

@@ -2,6 +2,7 @@
 // over the table's vec_dot, matvec_sparse_input over the table's sparse_axpy. Work below
 // kMinParallelWork multiply-adds runs on the calling thread. No allocation.
 #include <algorithm>
+#include <cstdint>
 
 #include "core/check.h"
 #include "kernels/sparse.h"
@@ -13,6 +14,20 @@ namespace {
 constexpr int64_t kMinParallelWork = 16 * 1024;
 // Output slice granularity of matvec_sparse_input: one Q8_0/Q4_1 block, 128 bytes of y.
 constexpr int64_t kOutUnit = 32;
+// Skipped rows break the hardware prefetchers' sequential streams, so matmul_rows
+// prefetches the rows kFarRows list entries ahead into L2 and kNearRows ahead into L1 (a
+// Q4_1 row of 576 is ~40 ns of work). Measured on Zen 4, cold Q4_1 1536x576 at 50%: no
+// prefetch 109 us, L1 4 ahead 76 us, L2 16 ahead 72 us, both 38-43 us (dense 55 us).
+constexpr int64_t kFarRows = 16;
+constexpr int64_t kNearRows = 4;
+
+// Prefetches every cache line of `bytes` bytes at p; Locality 3 = L1 (T0), 2 = L2 (T1).
+template <int Locality>
+[[gnu::always_inline]] inline void prefetch_bytes(const void* p, size_t bytes) {
+  const auto* c = static_cast<const char*>(p);
+  const char* line = reinterpret_cast<const char*>(reinterpret_cast<uintptr_t>(c) & ~uintptr_t{63});
+  for (; line < c + bytes; line += 64) __builtin_prefetch(line, 0, Locality);
+}
 
 }  // namespace
 
@@ -24,8 +39,13 @@ void matmul_rows(const KernelTable& k, ThreadPool& pool, const TensorView& w, co
   SKIM_CHECK(dot != nullptr);
   const int32_t* idx = active_rows.data();
   const auto n = static_cast<int64_t>(active_rows.size());
+  const size_t rb = w.row_bytes();
   auto work = [&](int64_t b, int64_t e) {
+    for (int64_t j = b; j < std::min(e, b + kFarRows); ++j) prefetch_bytes<2>(w.row(idx[j]), rb);
+    for (int64_t j = b; j < std::min(e, b + kNearRows); ++j) prefetch_bytes<3>(w.row(idx[j]), rb);
     for (int64_t j = b; j < e; ++j) {
+      if (j + kFarRows < e) prefetch_bytes<2>(w.row(idx[j + kFarRows]), rb);
+      if (j + kNearRows < e) prefetch_bytes<3>(w.row(idx[j + kNearRows]), rb);
       const int32_t r = idx[j];
       SKIM_CHECK(r >= 0 && r < rows);
       y[r] = dot(cols, w.row(r), x.data);
@@ -40,15 +60,22 @@ void matmul_rows(const KernelTable& k, ThreadPool& pool, const TensorView& w, co
 
 void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedView& wt, const float* x,
                          std::span<const int32_t> active, float* y) {
+  const bool panels = wt.layout == TransposedLayout::kPanels;
   const SparseAxpyFn axpy = k[wt.type].sparse_axpy;
-  SKIM_CHECK(axpy != nullptr && wt.row_stride == row_bytes(wt.type, wt.out));
+  const SparsePanelFn panel_fn = k[wt.type].sparse_panels;
+  SKIM_CHECK(panels ? panel_fn != nullptr && wt.out % kOutUnit == 0 && wt.in % kOutUnit == 0
+                    : axpy != nullptr && wt.row_stride == row_bytes(wt.type, wt.out));
   SKIM_CHECK(static_cast<int64_t>(active.size()) <= wt.in);
   for (const int32_t i : active) SKIM_CHECK(i >= 0 && i < wt.in);
   const auto count = static_cast<int32_t>(active.size());
   const int64_t out = wt.out;
   // Output slice [c0, c1): c0 is a multiple of kOutUnit, hence of the block size.
   auto work = [&](int64_t c0, int64_t c1) {
-    axpy(wt.data + row_bytes(wt.type, c0), wt.row_stride, c1 - c0, x, active.data(), count, y + c0);
+    if (panels) {
+      panel_fn(wt.data, out, c0, c1 - c0, x, active.data(), count, y + c0);
+    } else {
+      axpy(wt.data + row_bytes(wt.type, c0), wt.row_stride, c1 - c0, x, active.data(), count, y + c0);
+    }
   };
   if (pool.size() == 1 || count * out < kMinParallelWork) {
     work(0, out);

@@ -1,4 +1,4 @@
-// transposed.cpp — building, measuring and (de)serializing repacked Wᵀ matrices (see
+// transposed.cpp — building, measuring and (de)serializing transposed weight matrices (see
 // transposed.h). Load-time code: allocates freely, scalar reference codecs only.
 #include "kernels/transposed.h"
 
@@ -11,10 +11,15 @@
 #include <limits>
 
 #include "core/check.h"
+#include "core/fp16.h"
+#include "kernels/q4_1_panels.h"
 #include "kernels/ref/ref_kernels.h"
+#include "tensor/quant/q4_1.h"
 
 namespace skim::kernels {
 namespace {
+
+namespace P = q4_1_panels;
 
 constexpr std::array<DType, 4> kTypes = {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_1};
 constexpr char kMagic[8] = {'S', 'K', 'I', 'M', 'W', 'T', '0', '1'};
@@ -29,7 +34,8 @@ struct Header {  // the on-disk layout, 64 bytes, little-endian (x86 only: no by
   uint64_t row_stride;
   uint64_t payload_bytes;
   uint64_t checksum;
-  uint64_t reserved;
+  uint32_t layout;
+  uint32_t reserved;
 };
 static_assert(sizeof(Header) == TransposedMatrix::kHeaderBytes);
 
@@ -47,6 +53,20 @@ uint64_t checksum(const uint8_t* p, size_t n) {
   return h;
 }
 
+size_t payload_bytes(TransposedLayout layout, int64_t in, size_t stride) {
+  return layout == TransposedLayout::kPanels ? stride * static_cast<size_t>(in / P::kChannels)
+                                             : stride * static_cast<size_t>(in);
+}
+
+// Expected stride for a layout, type and output count (0 if the combination is invalid).
+size_t expected_stride(TransposedLayout layout, DType type, int64_t out) {
+  if (layout == TransposedLayout::kPanels) {
+    return type == DType::kQ4_1 && out % P::kChunk == 0 ? P::panel_bytes(out) : 0;
+  }
+  if (layout != TransposedLayout::kRows || !transposed_type_supported(type) || out % dtype_block_size(type) != 0) return 0;
+  return row_bytes(type, out);
+}
+
 }  // namespace
 
 std::span<const DType> transposed_types() { return kTypes; }
@@ -55,9 +75,43 @@ bool transposed_type_supported(DType t) {
   return std::find(kTypes.begin(), kTypes.end(), t) != kTypes.end();
 }
 
-TransposedMatrix::TransposedMatrix(DType type, int64_t in, int64_t out)
-    : type_(type), in_(in), out_(out), row_stride_(row_bytes(type, out)) {
-  buf_.resize(kHeaderBytes + row_stride_ * static_cast<size_t>(in));
+TransposedMatrix::TransposedMatrix(DType type, TransposedLayout layout, int64_t in, int64_t out, size_t row_stride)
+    : type_(type), layout_(layout), in_(in), out_(out), row_stride_(row_stride) {
+  buf_.resize(kHeaderBytes + payload_bytes(layout, in, row_stride));
+}
+
+void TransposedMatrix::finish() {
+  Header h{};
+  std::memcpy(h.magic, kMagic, sizeof(kMagic));
+  h.version = kVersion;
+  h.type = static_cast<int32_t>(type_);
+  h.in = in_;
+  h.out = out_;
+  h.row_stride = row_stride_;
+  h.payload_bytes = buf_.size() - kHeaderBytes;
+  h.checksum = checksum(buf_.data() + kHeaderBytes, h.payload_bytes);
+  h.layout = static_cast<uint32_t>(layout_);
+  std::memcpy(buf_.data(), &h, sizeof(h));
+}
+
+void dequantize_transposed_row(const TransposedView& wt, int64_t i, float* out) {
+  SKIM_CHECK(i >= 0 && i < wt.in);
+  if (wt.layout == TransposedLayout::kRows) {
+    ref::dequantize_row(wt.type, wt.row(i), out, wt.out);
+    return;
+  }
+  SKIM_CHECK(wt.type == DType::kQ4_1);
+  const uint8_t* panel = wt.data + static_cast<size_t>(i / P::kChannels) * wt.row_stride;
+  const uint8_t* row = panel + P::row_offset(wt.out, i % P::kChannels, 0);
+  for (int64_t j = 0; j < wt.out; ++j) {
+    uint16_t d, m;
+    std::memcpy(&d, panel + P::d_offset(j), 2);
+    std::memcpy(&m, panel + P::m_offset(wt.out, j), 2);
+    const int64_t t = j % P::kChunk;
+    const uint8_t byte = row[16 * (j / P::kChunk) + t % 16];
+    const int q = t < 16 ? byte & 15 : byte >> 4;
+    out[j] = fp16_to_fp32(d) * static_cast<float>(q) + fp16_to_fp32(m);  // as dequantize_row_ref
+  }
 }
 
 Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type) {
@@ -79,34 +133,55 @@ Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type) {
     ref::dequantize_row(w.type, w.row(r), row.data(), in);
     for (int64_t i = 0; i < in; ++i) wt[static_cast<size_t>(i * out + r)] = row[static_cast<size_t>(i)];
   }
-  TransposedMatrix m(type, in, out);
+  TransposedMatrix m(type, TransposedLayout::kRows, in, out, row_bytes(type, out));
   uint8_t* payload = m.buf_.data() + TransposedMatrix::kHeaderBytes;
   for (int64_t i = 0; i < in; ++i) {
     ref::quantize_row(type, wt.data() + i * out, payload + static_cast<size_t>(i) * m.row_stride_, out);
   }
-  Header h{};
-  std::memcpy(h.magic, kMagic, sizeof(kMagic));
-  h.version = kVersion;
-  h.type = static_cast<int32_t>(type);
-  h.in = in;
-  h.out = out;
-  h.row_stride = m.row_stride_;
-  h.payload_bytes = m.row_stride_ * static_cast<size_t>(in);
-  h.checksum = checksum(payload, h.payload_bytes);
-  std::memcpy(m.buf_.data(), &h, sizeof(h));
+  m.finish();
+  return m;
+}
+
+Result<TransposedMatrix> transpose_exact(const TensorView& w) {
+  if (w.type != DType::kQ4_1) {
+    return make_error(fmt::format("transpose_exact: {} weights have no exact transposed layout (q4_1 only)",
+                                  dtype_name(w.type)));
+  }
+  const int64_t out = w.rows(), in = w.cols();
+  if (out <= 0 || in <= 0 || w.data == nullptr) return make_error("transpose_exact: empty matrix");
+  if (out % P::kChunk != 0) {
+    return make_error(fmt::format("transpose_exact: output dimension {} is not a multiple of {}", out, P::kChunk));
+  }
+  if (in > std::numeric_limits<int32_t>::max()) return make_error("transpose_exact: too many input channels");
+  TransposedMatrix m(DType::kQ4_1, TransposedLayout::kPanels, in, out, P::panel_bytes(out));
+  uint8_t* payload = m.buf_.data() + TransposedMatrix::kHeaderBytes;
+  for (int64_t j = 0; j < out; ++j) {
+    const auto* blocks = static_cast<const BlockQ4_1*>(w.row(j));
+    for (int64_t b = 0; b < in / P::kChannels; ++b) {
+      const BlockQ4_1& blk = blocks[b];
+      uint8_t* panel = payload + static_cast<size_t>(b) * m.row_stride_;
+      std::memcpy(panel + P::d_offset(j), &blk.d, 2);
+      std::memcpy(panel + P::m_offset(out, j), &blk.m, 2);
+      const int64_t t = j % P::kChunk;
+      for (int64_t r = 0; r < P::kChannels; ++r) {
+        const uint8_t q = r < 16 ? blk.qs[r] & 15 : blk.qs[r - 16] >> 4;
+        uint8_t& byte = panel[P::row_offset(out, r, j - t) + static_cast<size_t>(t % 16)];
+        byte = t < 16 ? static_cast<uint8_t>((byte & 0xF0) | q) : static_cast<uint8_t>((byte & 0x0F) | (q << 4));
+      }
+    }
+  }
+  m.finish();
   return m;
 }
 
 double transpose_repack_error(const TensorView& w, const TransposedView& wt) {
   SKIM_CHECK(w.rows() == wt.out && w.cols() == wt.in);
-  std::vector<float> b(static_cast<size_t>(wt.out));  // one repacked row
-  double ref2 = 0.0, diff2 = 0.0;
+  std::vector<float> b(static_cast<size_t>(wt.out));  // one transposed row
   std::vector<float> wd(static_cast<size_t>(wt.in * wt.out));  // dq(w): [out, in]
-  for (int64_t r = 0; r < wt.out; ++r) {
-    ref::dequantize_row(w.type, w.row(r), wd.data() + r * wt.in, wt.in);
-  }
+  for (int64_t r = 0; r < wt.out; ++r) ref::dequantize_row(w.type, w.row(r), wd.data() + r * wt.in, wt.in);
+  double ref2 = 0.0, diff2 = 0.0;
   for (int64_t i = 0; i < wt.in; ++i) {
-    ref::dequantize_row(wt.type, wt.row(i), b.data(), wt.out);
+    dequantize_transposed_row(wt, i, b.data());
     for (int64_t r = 0; r < wt.out; ++r) {
       const double v = wd[static_cast<size_t>(r * wt.in + i)];
       const double d = static_cast<double>(b[static_cast<size_t>(r)]) - v;
@@ -128,23 +203,26 @@ Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes
   if (h.version != kVersion) {
     return make_error(fmt::format("transposed matrix: version {} (expected {})", h.version, kVersion));
   }
-  const std::optional<DType> type = dtype_from_ggml(h.type);
-  if (!type || !transposed_type_supported(*type)) {
-    return make_error(fmt::format("transposed matrix: unsupported type id {}", h.type));
+  if (h.layout > static_cast<uint32_t>(TransposedLayout::kPanels)) {
+    return make_error(fmt::format("transposed matrix: unknown layout {}", h.layout));
   }
+  const auto layout = static_cast<TransposedLayout>(h.layout);
+  const std::optional<DType> type = dtype_from_ggml(h.type);
+  if (!type) return make_error(fmt::format("transposed matrix: unknown type id {}", h.type));
   const int64_t kMaxDim = int64_t{1} << 31;
-  if (h.in <= 0 || h.out <= 0 || h.in >= kMaxDim || h.out >= kMaxDim) {
+  if (h.in <= 0 || h.out <= 0 || h.in >= kMaxDim || h.out >= kMaxDim ||
+      (layout == TransposedLayout::kPanels && h.in % P::kChannels != 0)) {
     return make_error(fmt::format("transposed matrix: bad shape [{}, {}]", h.in, h.out));
   }
-  if (h.out % dtype_block_size(*type) != 0) {
-    return make_error(fmt::format("transposed matrix: {} outputs is not a multiple of {}'s block size", h.out,
-                                  dtype_name(*type)));
+  const size_t stride = expected_stride(layout, *type, h.out);
+  if (stride == 0) {
+    return make_error(fmt::format("transposed matrix: type {} with {} outputs is not valid for layout {}",
+                                  dtype_name(*type), h.out, h.layout));
   }
-  const size_t stride = row_bytes(*type, h.out);
   if (h.row_stride != stride) {
     return make_error(fmt::format("transposed matrix: row stride {} (expected {})", h.row_stride, stride));
   }
-  const size_t payload = stride * static_cast<size_t>(h.in);
+  const size_t payload = payload_bytes(layout, h.in, stride);
   if (h.payload_bytes != payload || bytes.size() != sizeof(Header) + payload) {
     return make_error(fmt::format("transposed matrix: {} payload bytes (header says {}, shape needs {})",
                                   bytes.size() - sizeof(Header), h.payload_bytes, payload));
@@ -152,12 +230,12 @@ Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes
   if (h.reserved != 0) return make_error("transposed matrix: nonzero reserved field");
   const uint8_t* data = bytes.data() + sizeof(Header);
   if (checksum(data, payload) != h.checksum) return make_error("transposed matrix: checksum mismatch (corrupt data)");
-  return TransposedView{*type, h.in, h.out, data, stride};
+  return TransposedView{*type, h.in, h.out, data, stride, layout};
 }
 
 Result<TransposedMatrix> TransposedMatrix::from_bytes(std::span<const uint8_t> bytes) {
   SKIM_TRY(const TransposedView v, transposed_view_from_bytes(bytes));
-  TransposedMatrix m(v.type, v.in, v.out);
+  TransposedMatrix m(v.type, v.layout, v.in, v.out, v.row_stride);
   std::memcpy(m.buf_.data(), bytes.data(), bytes.size());
   return m;
 }

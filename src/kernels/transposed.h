@@ -2,20 +2,23 @@
 // Vu down projection over active neurons).
 //
 // A linear layer's weight w is [rows = out, cols = in] with quant blocks along `in`, so a
-// zero input channel removes one element from every block and saves nothing. The repacked
-// matrix stores Wᵀ as [in][out]: row i holds column i of w (the weights input channel i
-// feeds), quantized along the output dimension with a chosen type, so y = Σ_{i active}
-// x_i · row_i reads only the rows of active channels (matvec_sparse_input, sparse.h).
+// zero input channel removes one element from every block and saves nothing. A transposed
+// matrix stores the weights input channel i feeds contiguously, so y = Σ_{i active} x_i ·
+// Wᵀ[i] reads only what active channels need (matvec_sparse_input, sparse.h). Two layouts:
 //
-// Invariants: out is a multiple of the type's block size; row i starts at
-// data + i * row_stride with row_stride == row_bytes(type, out); type is one of
-// transposed_types() (F32, F16, Q8_0, Q4_1), the types with a sparse_axpy kernel.
-// Requantizing already-quantized weights adds error: transpose_repack_error measures it.
+//  - kRows (transpose_repack): Wᵀ as [in][out] rows of a chosen type (F32, F16, Q8_0, Q4_1)
+//    quantized along the output dimension. Requantizing already-quantized weights adds
+//    error (transpose_repack_error measures it); `out` must be a multiple of the type's
+//    block size; row i starts at data + i * row_stride, row_stride == row_bytes(type, out).
+//  - kPanels (transpose_exact): the source Q4_1 blocks regrouped without requantization,
+//    panels of 32 input channels (kernels/q4_1_panels.h): the values are exactly w's and
+//    the bytes as few (20 per 32 weights). Q4_1 sources only; row_stride is then the bytes
+//    per panel (20 * out); in and out multiples of 32.
 //
 // Serialized form (bytes(), for an on-disk cache keyed by the model's sha256): a 64-byte
 // little-endian header — magic "SKIMWT01", u32 version (1), i32 ggml type id, i64 in,
-// i64 out, u64 row_stride, u64 payload bytes, u64 FNV-1a checksum of the payload, 8 zero
-// bytes — followed by the in * row_stride payload. from_bytes / view_from_bytes validate
+// i64 out, u64 row_stride, u64 payload bytes, u64 FNV-1a checksum of the payload, u32
+// layout, 4 zero bytes — followed by the payload. from_bytes / view_from_bytes validate
 // every field, the exact size and the checksum.
 #pragma once
 
@@ -30,17 +33,27 @@
 
 namespace skim::kernels {
 
+enum class TransposedLayout : uint32_t {
+  kRows = 0,    // [in][out] rows of `type`, requantized along the output dimension
+  kPanels = 1,  // exact panels of 32 input channels of the source type (Q4_1)
+};
+
 // A non-owning view of a repacked Wᵀ (e.g. of a TransposedMatrix, or of validated bytes in
 // an mmapped cache file).
 struct TransposedView {
   DType type = DType::kF32;
-  int64_t in = 0;                 // rows: input channels
-  int64_t out = 0;                // elements per row: output features
-  const uint8_t* data = nullptr;  // [in] rows of row_stride bytes
-  size_t row_stride = 0;          // row_bytes(type, out)
+  int64_t in = 0;                 // input channels
+  int64_t out = 0;                // output features
+  const uint8_t* data = nullptr;  // kRows: [in] rows of row_stride bytes; kPanels: [in/32] panels
+  size_t row_stride = 0;          // kRows: row_bytes(type, out); kPanels: bytes per panel
+  TransposedLayout layout = TransposedLayout::kRows;
 
+  // Start of row i (kRows only).
   const void* row(int64_t i) const { return data + static_cast<size_t>(i) * row_stride; }
 };
+
+// out: [wt.out] = Wᵀ[i] as f32 (any layout; scalar reference code).
+void dequantize_transposed_row(const TransposedView& wt, int64_t i, float* out);
 
 // An owning repacked Wᵀ. Its storage is the serialized form itself (header + rows), so
 // bytes() costs nothing. Copyable (copies the bytes); moves are cheap.
@@ -51,11 +64,12 @@ class TransposedMatrix {
   TransposedMatrix() = default;
 
   DType type() const { return type_; }
+  TransposedLayout layout() const { return layout_; }
   int64_t in() const { return in_; }
   int64_t out() const { return out_; }
   size_t row_stride() const { return row_stride_; }
-  const void* row(int64_t i) const { return view().row(i); }
-  TransposedView view() const { return {type_, in_, out_, buf_.data() + kHeaderBytes, row_stride_}; }
+  const void* row(int64_t i) const { return view().row(i); }  // kRows only
+  TransposedView view() const { return {type_, in_, out_, buf_.data() + kHeaderBytes, row_stride_, layout_}; }
 
   // The serialized form: header + payload (empty for a default-constructed matrix).
   std::span<const uint8_t> bytes() const { return buf_; }
@@ -64,9 +78,13 @@ class TransposedMatrix {
 
  private:
   friend Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type);
-  TransposedMatrix(DType type, int64_t in, int64_t out);  // allocates, header written later
+  friend Result<TransposedMatrix> transpose_exact(const TensorView& w);
+  // Allocates header + payload; the header is written by finish().
+  TransposedMatrix(DType type, TransposedLayout layout, int64_t in, int64_t out, size_t row_stride);
+  void finish();
 
   DType type_ = DType::kF32;
+  TransposedLayout layout_ = TransposedLayout::kRows;
   int64_t in_ = 0, out_ = 0;
   size_t row_stride_ = 0;
   std::vector<uint8_t> buf_;
@@ -82,6 +100,10 @@ bool transposed_type_supported(DType t);
 // for an unsupported type, an empty matrix, `out` not a multiple of the type's block size,
 // or in >= 2^31. Allocates; meant for load time.
 Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type);
+
+// Wᵀ of a Q4_1 w: [out, in] in the exact panel layout (no requantization). Fails for other
+// source types, an empty matrix or out not a multiple of 32. Allocates; for load time.
+Result<TransposedMatrix> transpose_exact(const TensorView& w);
 
 // Relative Frobenius error of the repacked values against w's: ||dq(wt)ᵀ - dq(w)||_F /
 // ||dq(w)||_F (0 when nothing was lost). Checks that the shapes match. Allocates.

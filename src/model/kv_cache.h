@@ -1,7 +1,8 @@
 // kv_cache.h — the per-sequence key/value cache, preallocated for the whole context.
-// Layout: k/v [n_layer][n_ctx][kv_dim] float32 (kv_dim = n_head_kv * head_dim), so a
-// layer's keys for positions 0..p are contiguous. The buffers come from an anonymous
-// mapping: pages become resident only as positions are written.
+// Layout: k/v [n_layer][n_ctx][kv_dim] IEEE fp16 (kv_dim = n_head_kv * head_dim), as
+// llama.cpp's default f16 cache, so a layer's keys for positions 0..p are contiguous.
+// Values are stored rounded to nearest even (kernels::OpsTable::f32_to_f16). The buffers
+// come from an anonymous mapping: pages become resident only as positions are written.
 #pragma once
 
 #include <cstddef>
@@ -19,16 +20,16 @@ class KvCache {
 
   int32_t n_ctx() const { return n_ctx_; }
   int32_t kv_dim() const { return kv_dim_; }
-  // [n_ctx][kv_dim] for one layer
-  float* k(int32_t layer) { return k_ + static_cast<size_t>(layer) * n_ctx_ * kv_dim_; }
-  float* v(int32_t layer) { return v_ + static_cast<size_t>(layer) * n_ctx_ * kv_dim_; }
+  // [n_ctx][kv_dim] fp16 for one layer
+  uint16_t* k(int32_t layer) { return k_ + static_cast<size_t>(layer) * n_ctx_ * kv_dim_; }
+  uint16_t* v(int32_t layer) { return v_ + static_cast<size_t>(layer) * n_ctx_ * kv_dim_; }
   size_t bytes() const { return 2 * bytes_each_; }
 
  private:
   int32_t n_layer_, n_ctx_, kv_dim_;
   size_t bytes_each_;
-  float* k_;
-  float* v_;
+  uint16_t* k_;
+  uint16_t* v_;
 };
 
 }  // namespace skim

@@ -4,40 +4,43 @@
 // double; RoPE advances the angle powers in float and rotates with one fma per output;
 // softmax and SiLU use ggml's polynomial expf; attention rounds Q and the probabilities to
 // f16 and sums the f16 products in the lane order of ggml's f16 matmul (see attention()).
+// The arithmetic itself lives in kernels/ops.h (an OpsTable, bitwise identical on every
+// ISA); these functions choose llama.cpp's variants and split the work over threads.
 // All functions work on caller-owned buffers; none allocates.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <span>
 
 #include "core/thread_pool.h"
+#include "kernels/ops.h"
 
 namespace skim::layers {
 
-// out[n] = x[n] / sqrt(mean(x^2) + eps) * w[n]   (out may alias x)
-void rms_norm(const float* x, const float* w, float* out, int32_t n, float eps);
+// out[rows][n] = x / sqrt(mean(x^2) + eps) * w, per row   (out may alias x)
+void rms_norm(const kernels::OpsTable& ops, const float* x, const float* w, float* out, int32_t n, int32_t rows,
+              float eps);
 
 // Rotary embedding, "NORM" mode (adjacent pairs (2i, 2i+1)), as llama.cpp applies it to
 // converted Llama weights. x [n_heads][head_dim]; the first n_rot dims of each head rotate.
-void rope_norm(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t pos, float base,
-               float freq_scale);
+void rope_norm(const kernels::OpsTable& ops, float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot,
+               int32_t pos, float base, float freq_scale);
 // "NEOX" mode (pairs (i, i + n_rot/2)), used by Gemma and GPT-NeoX-style models.
-void rope_neox(float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot, int32_t pos, float base,
-               float freq_scale);
+void rope_neox(const kernels::OpsTable& ops, float* x, int32_t n_heads, int32_t head_dim, int32_t n_rot,
+               int32_t pos, float base, float freq_scale);
 
 // gate[n] = silu(gate[n]) * up[n], silu(x) = x / (1 + exp(-x))
-void swiglu(float* gate, const float* up, int32_t n);
+void swiglu(const kernels::OpsTable& ops, float* gate, const float* up, int64_t n);
 
-// dst[n] = src[n] rounded to fp16 precision (llama.cpp keeps K/V in f16 by default).
-void store_kv_f16(float* dst, const float* src, int32_t n);
+// dst[n] = src[n] as fp16, round to nearest even (llama.cpp keeps K/V in f16 by default).
+void store_kv_f16(const kernels::OpsTable& ops, uint16_t* dst, const float* src, int32_t n);
 
 // x[n] += y[n]
 void add_inplace(float* x, const float* y, int32_t n);
 
 // Causal grouped-query attention for T query tokens at positions pos0..pos0+T-1.
 //   q   [T][n_head * head_dim]     queries (already rotated)
-//   k,v [n_ctx][n_head_kv * head_dim] cache of one layer (f16-rounded), filled up to pos0+T-1
+//   k,v [n_ctx][n_head_kv * head_dim] fp16 cache of one layer, filled up to pos0+T-1
 //   out [T][n_head * head_dim]
 //   scratch: n_threads * attention_scratch_floats(n_ctx, head_dim) floats
 // Query head h reads KV head h / (n_head / n_head_kv). Work is split over (token, head).
@@ -50,7 +53,8 @@ struct AttentionShape {
   float scale;  // usually 1/sqrt(head_dim)
 };
 size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim);
-void attention(ThreadPool& pool, const AttentionShape& s, const float* q, const float* k, const float* v, float* out,
-               int32_t T, int32_t pos0, int32_t n_ctx, float* scratch);
+void attention(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s, const float* q,
+               const uint16_t* k, const uint16_t* v, float* out, int32_t T, int32_t pos0, int32_t n_ctx,
+               float* scratch);
 
 }  // namespace skim::layers

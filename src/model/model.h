@@ -15,14 +15,18 @@
 #include "core/result.h"
 #include "core/thread_pool.h"
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 #include "model/hparams.h"
 #include "model/kv_cache.h"
+#include "sparsity/observer.h"
 
 namespace skim {
 
-// Where kernels run: the dispatch table (chosen once from the CPU) and the thread pool.
+// Where kernels run: the dispatch tables (matmul kernels and model ops, both chosen once
+// from the CPU, for the same Isa) and the thread pool.
 struct ExecContext {
   const kernels::KernelTable& kt;
+  const kernels::OpsTable& ops;
   ThreadPool& pool;
 };
 
@@ -31,6 +35,13 @@ class Workspace {
  public:
   virtual ~Workspace() = default;
   virtual int32_t max_batch() const = 0;
+
+  // Calibration hook: when set, forward() shows its activations to the observer.
+  void set_observer(ActivationObserver* o) { observer_ = o; }
+  ActivationObserver* observer() const { return observer_; }
+
+ private:
+  ActivationObserver* observer_ = nullptr;
 };
 
 class Model {

@@ -34,6 +34,7 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   const CpuFeatures cpu = CpuFeatures::detect();
   const kernels::Isa isa = kernels::best_isa(cpu);
   impl->kt = kernels::make_kernel_table(isa);
+  impl->ops = kernels::make_ops_table(isa);
   const int32_t n_threads = opt.n_threads > 0 ? opt.n_threads : std::max(1, cpu.physical_cores);
   impl->pool = std::make_unique<ThreadPool>(n_threads);
   impl->n_batch = opt.n_batch;

@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "format/gguf/gguf_file.h"
 #include "kernels/kernels.h"
+#include "kernels/ops.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
 #include "skim/engine.h"
@@ -23,6 +24,7 @@ struct Engine::Impl {
   std::unique_ptr<Model> model;
   std::unique_ptr<tok::Tokenizer> tokenizer;
   kernels::KernelTable kt;
+  kernels::OpsTable ops;  // same Isa as kt
   std::unique_ptr<ThreadPool> pool;
   ModelInfo info;
   int32_t n_batch = 512;
@@ -36,7 +38,14 @@ struct Session::Impl {
   int32_t n_past = 0;
 
   Impl(const Engine::Impl* e, int32_t n_ctx);
-  ExecContext exec() const { return ExecContext{engine->kt, *engine->pool}; }
+  ExecContext exec() const { return ExecContext{engine->kt, engine->ops, *engine->pool}; }
+};
+
+// Access to the pimpl structs for runtime code outside engine.cpp/session.cpp
+// (calibration, benchmarks) without widening the public API.
+struct EngineAccess {
+  static const Engine::Impl& impl(const Engine& e) { return *e.impl_; }
+  static Session::Impl& impl(Session& s) { return *s.impl_; }
 };
 
 }  // namespace skim

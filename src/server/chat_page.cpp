@@ -159,6 +159,7 @@ async function send(text) {
           const data = line.slice(6);
           if (data === "[DONE]") continue;
           const j = JSON.parse(data);
+          out.dataset.chunks = String(Number(out.dataset.chunks || 0) + 1);
           if (j.error) throw new Error(j.error.message);
           if (j.usage) usage = j.usage;
           for (const c of j.choices || []) {

@@ -6,7 +6,8 @@
 //
 // URL parameters prefill the form: ?prompt=…&autosend=1&max_tokens=…&temperature=…&seed=…
 // (autosend submits once the page has loaded; used by the headless-browser test). When a
-// reply completes, <body data-state="done"> is set; on an error, data-state="error".
+// reply completes, <body data-state="done"> is set (data-state="error" on an error), and the
+// reply's bubble carries data-chunks = the number of stream events it was built from.
 #pragma once
 
 #include <string_view>

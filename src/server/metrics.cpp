@@ -50,6 +50,7 @@ std::string Metrics::render(int32_t n_slots, int32_t max_queue) const {
   metric(out, "skim_decode_tokens_per_second", "gauge", "Aggregate decode throughput while decoding (all slots).",
          decode_s > 0 ? rows / decode_s : 0.0);
   metric(out, "skim_decode_steps_total", "counter", "Batched decode steps.", steps);
+  metric(out, "skim_decode_sequences_total", "counter", "Sequences advanced by decode steps (sum of batch sizes).", rows);
   metric(out, "skim_decode_batch_size_avg", "gauge", "Average sequences per decode step.", steps > 0 ? rows / steps : 0.0);
   metric(out, "skim_requests_finished_total", "counter", "Generations that ran to a finish reason.",
          static_cast<double>(jobs_finished_total.load()));

@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "core/fp16.h"
+#include "kernels/q4_1_panels.h"
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/sparse_ref.h"
 #include "tensor/dtype.h"
@@ -49,6 +51,27 @@ void sparse_axpy_q8_0(const uint8_t* base, size_t row_stride, int64_t n, const f
 void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
                       const int32_t* idx, int32_t count, float* y) {
   sparse_axpy<DType::kQ4_1>(base, row_stride, n, x, idx, count, y);
+}
+
+void sparse_panels_q4_1(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
+                        const int32_t* idx, int32_t count, float* y) {
+  namespace P = q4_1_panels;
+  std::fill(y, y + n, 0.0f);
+  for (int32_t k = 0; k < count; ++k) {
+    const int64_t i = idx[k];
+    const uint8_t* panel = panels + static_cast<size_t>(i / P::kChannels) * P::panel_bytes(out);
+    const uint8_t* row = panel + P::row_offset(out, i % P::kChannels, 0);
+    const float xi = x[i];
+    for (int64_t j = c0; j < c0 + n; ++j) {
+      uint16_t d, m;
+      std::memcpy(&d, panel + P::d_offset(j), 2);
+      std::memcpy(&m, panel + P::m_offset(out, j), 2);
+      const int64_t c = j / P::kChunk, t = j % P::kChunk;
+      const uint8_t byte = row[16 * c + t % 16];
+      const int q = t < 16 ? byte & 15 : byte >> 4;
+      y[j - c0] += xi * (fp16_to_fp32(d) * static_cast<float>(q) + fp16_to_fp32(m));
+    }
+  }
 }
 
 int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx) {

@@ -19,6 +19,11 @@ void sparse_axpy_q8_0(const uint8_t* base, size_t row_stride, int64_t n, const f
 void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
                       const int32_t* idx, int32_t count, float* y);
 
+// The same over the exact Q4_1 panel layout (SparsePanelFn, kernels/q4_1_panels.h):
+// y[j] = sum_k x_i * (d * q + m) for i = idx[k], in list order.
+void sparse_panels_q4_1(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
+                        const int32_t* idx, int32_t count, float* y);
+
 // idx <- the i with |x[i]| > threshold (SelectActiveFn); returns the count.
 int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx);
 // The count of |x[i]| > threshold (CountActiveFn).

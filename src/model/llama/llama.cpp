@@ -77,6 +77,8 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
     if (t < 0 || t >= hp_.n_vocab) return make_error(fmt::format("token id {} out of range [0, {})", t, hp_.n_vocab));
   }
   const kernels::KernelTable& kt = ctx.kt;
+  ActivationObserver* obs = ws.observer();  // calibration hook (usually null)
+  const kernels::OpsTable& ops = ctx.ops;
   std::span<uint8_t> scratch(ws.scratch);
   auto mm = [&](const TensorView& w, const float* x, float* y, int32_t n) {
     kernels::matmul(kt, ctx.pool, w, x, y, n, scratch);
@@ -90,34 +92,37 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
   for (int32_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[static_cast<size_t>(il)];
     // --- attention block ---
-    for (int32_t t = 0; t < T; ++t) {
-      layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], L.attn_norm, &ws.xb[static_cast<size_t>(t) * d], d, hp_.rms_eps);
-    }
+    layers::rms_norm(ops, ws.x.data(), L.attn_norm, ws.xb.data(), d, T, hp_.rms_eps);
+    if (obs) obs->observe(il, ActivationSite::kAttnIn, ws.xb.data(), T, d);
     mm(L.wq, ws.xb.data(), ws.q.data(), T);
     mm(L.wk, ws.xb.data(), ws.k.data(), T);
     mm(L.wv, ws.xb.data(), ws.v.data(), T);
-    float* kc = kv.k(il);
-    float* vc = kv.v(il);
+    uint16_t* kc = kv.k(il);
+    uint16_t* vc = kv.v(il);
     for (int32_t t = 0; t < T; ++t) {
       const int32_t pos = pos0 + t;
-      layers::rope_norm(&ws.q[static_cast<size_t>(t) * qd], hp_.n_head, hp_.head_dim, hp_.n_rot, pos, hp_.rope_base,
-                        hp_.rope_freq_scale);
-      layers::rope_norm(&ws.k[static_cast<size_t>(t) * kvd], hp_.n_head_kv, hp_.head_dim, hp_.n_rot, pos,
+      layers::rope_norm(ops, &ws.q[static_cast<size_t>(t) * qd], hp_.n_head, hp_.head_dim, hp_.n_rot, pos,
                         hp_.rope_base, hp_.rope_freq_scale);
-      layers::store_kv_f16(kc + static_cast<size_t>(pos) * kvd, &ws.k[static_cast<size_t>(t) * kvd], kvd);
-      layers::store_kv_f16(vc + static_cast<size_t>(pos) * kvd, &ws.v[static_cast<size_t>(t) * kvd], kvd);
+      layers::rope_norm(ops, &ws.k[static_cast<size_t>(t) * kvd], hp_.n_head_kv, hp_.head_dim, hp_.n_rot, pos,
+                        hp_.rope_base, hp_.rope_freq_scale);
     }
-    layers::attention(ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, kv.n_ctx(), ws.scores.data());
+    // The cache rows of positions pos0..pos0+T-1 are contiguous: one conversion each.
+    layers::store_kv_f16(ops, kc + static_cast<size_t>(pos0) * kvd, ws.k.data(), T * kvd);
+    layers::store_kv_f16(ops, vc + static_cast<size_t>(pos0) * kvd, ws.v.data(), T * kvd);
+    layers::attention(ops, ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, kv.n_ctx(),
+                      ws.scores.data());
+    if (obs) obs->observe(il, ActivationSite::kOIn, ws.att.data(), T, qd);
     mm(L.wo, ws.att.data(), ws.xb2.data(), T);
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
 
     // --- SwiGLU MLP block ---
-    for (int32_t t = 0; t < T; ++t) {
-      layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], L.ffn_norm, &ws.xb[static_cast<size_t>(t) * d], d, hp_.rms_eps);
-    }
+    layers::rms_norm(ops, ws.x.data(), L.ffn_norm, ws.xb.data(), d, T, hp_.rms_eps);
+    if (obs) obs->observe(il, ActivationSite::kMlpIn, ws.xb.data(), T, d);
     mm(L.w_gate, ws.xb.data(), ws.hb.data(), T);
     mm(L.w_up, ws.xb.data(), ws.hb2.data(), T);
-    layers::swiglu(ws.hb.data(), ws.hb2.data(), T * ff);
+    if (obs) obs->observe(il, ActivationSite::kGate, ws.hb.data(), T, ff);
+    layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), static_cast<int64_t>(T) * ff);
+    if (obs) obs->observe(il, ActivationSite::kDownIn, ws.hb.data(), T, ff);
     mm(L.w_down, ws.hb.data(), ws.xb2.data(), T);
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
   }
@@ -125,10 +130,7 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
   if (n_out == 0) return {};
   // Final norm and logits only for the last n_out rows.
   const int32_t first = T - n_out;
-  for (int32_t t = first; t < T; ++t) {
-    layers::rms_norm(&ws.x[static_cast<size_t>(t) * d], w_.output_norm, &ws.xb[static_cast<size_t>(t - first) * d], d,
-                     hp_.rms_eps);
-  }
+  layers::rms_norm(ops, &ws.x[static_cast<size_t>(first) * d], w_.output_norm, ws.xb.data(), d, n_out, hp_.rms_eps);
   mm(w_.output, ws.xb.data(), logits, n_out);
   return {};
 }

@@ -6,6 +6,7 @@
 // dequantized and FMA'd into them (y = fma(w, x_i, y) in list order), then stored once.
 // Q8_0 and Q4_1 fold the block scale into the multiplier (x_i * d); Q4_1 adds
 // sum_r x_r * m_r once per chunk. Float types take any n (8-lane steps, scalar tail).
+// Upcoming groups' rows are prefetched (L2 far ahead, L1 one group ahead).
 // select_active: movemask of 8 compares indexes a 256-entry table of packed lane indices
 // (constexpr, immutable), widened and offset, stored whole; c <= i keeps stores in bounds.
 #include <immintrin.h>
@@ -30,17 +31,43 @@ inline __m128i load64(const void* p) { return _mm_loadl_epi64(static_cast<const 
 inline __m128i load128(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
 
 constexpr int kGroup = 4;
+// Random active rows defeat the hardware prefetchers, so the rows of upcoming groups are
+// prefetched in two steps: kFarGroups ahead into L2 (covers DRAM latency), then one group
+// ahead into L1. (Measured on Zen 4, cold Q8_0 1536x576 at 50%: no prefetch 140 us,
+// L1-only 2 ahead 140 us, L2-only 5 ahead 68 us, L2 5 ahead + L1 1 ahead 56 us.)
+constexpr int kFarGroups = 5;
+
+// Prefetches every cache line of the slices (`bytes` bytes from each row's start) of the
+// active rows idx[k0, k0 + kGroup) below count, with locality hint Hint. Always inlined and
+// written without a lambda: GCC deems an out-of-line function whose only effect is
+// prefetching pure, and drops its calls.
+template <int Hint>
+[[gnu::always_inline]] inline void prefetch_group(const uint8_t* base, size_t stride, const int32_t* idx,
+                                                  int32_t count, int32_t k0, size_t bytes) {
+  for (int32_t k = k0; k < count && k < k0 + kGroup; ++k) {
+    const uint8_t* p = base + static_cast<size_t>(idx[k]) * stride;
+    for (uintptr_t line = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63}; line < reinterpret_cast<uintptr_t>(p + bytes);
+         line += 64) {
+      _mm_prefetch(reinterpret_cast<const char*>(line), static_cast<_mm_hint>(Hint));
+    }
+  }
+}
 
 // Runs K::pass<R>(rows, xs, n, y) over the active list in groups of kGroup rows (the last
-// group has 1..3), after zeroing y.
+// group has 1..3), after zeroing y; the slice of each row is K::bytes(n) bytes.
 template <class K>
 void drive(const uint8_t* base, size_t stride, int64_t n, const float* x, const int32_t* idx,
            int32_t count, float* y) {
   std::memset(y, 0, static_cast<size_t>(n) * sizeof(float));
+  const size_t bytes = K::bytes(n);
+  for (int g = 1; g <= kFarGroups; ++g) prefetch_group<_MM_HINT_T1>(base, stride, idx, count, g * kGroup, bytes);
+  prefetch_group<_MM_HINT_T0>(base, stride, idx, count, 0, bytes);
   const uint8_t* rows[kGroup];
   float xs[kGroup];
   int32_t k = 0;
   for (; k + kGroup <= count; k += kGroup) {
+    prefetch_group<_MM_HINT_T1>(base, stride, idx, count, k + (kFarGroups + 1) * kGroup, bytes);
+    prefetch_group<_MM_HINT_T0>(base, stride, idx, count, k + kGroup, bytes);
     for (int r = 0; r < kGroup; ++r) {
       rows[r] = base + static_cast<size_t>(idx[k + r]) * stride;
       xs[r] = x[idx[k + r]];
@@ -64,6 +91,7 @@ inline __m256 i8_to_ps(__m128i v8) { return _mm256_cvtepi32_ps(_mm256_cvtepi8_ep
 inline __m256 u8_to_ps(__m128i v8) { return _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(v8)); }
 
 struct Q8_0 {  // 34-byte blocks: fp16 d, 32 int8
+  static size_t bytes(int64_t n) { return static_cast<size_t>(n / 32 * 34); }
   template <int R>
   static void pass(const uint8_t* const* rows, const float* xs, int64_t n, float* y) {
     for (int64_t b = 0; b < n / 32; ++b) {
@@ -87,6 +115,7 @@ struct Q8_0 {  // 34-byte blocks: fp16 d, 32 int8
 };
 
 struct Q4_1 {  // 20-byte blocks: fp16 d, fp16 m, 16 bytes of nibbles (lo: 0..15, hi: 16..31)
+  static size_t bytes(int64_t n) { return static_cast<size_t>(n / 32 * 20); }
   template <int R>
   static void pass(const uint8_t* const* rows, const float* xs, int64_t n, float* y) {
     const __m128i m4 = _mm_set1_epi8(0x0F);
@@ -120,6 +149,7 @@ struct Q4_1 {  // 20-byte blocks: fp16 d, fp16 m, 16 bytes of nibbles (lo: 0..15
 // Float rows: Load::vec(ptr) -> 8 lanes, Load::one(ptr) -> 1 element.
 template <class Load, size_t kElem>
 struct FloatRows {
+  static size_t bytes(int64_t n) { return kElem * static_cast<size_t>(n); }
   template <int R>
   static void pass(const uint8_t* const* rows, const float* xs, int64_t n, float* y) {
     int64_t j = 0;
