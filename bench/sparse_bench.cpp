@@ -15,8 +15,10 @@
 // cycles through copies totalling >= 256 MiB so weights stream from DRAM as in decode.
 // Also select_active / count_active alone on 576 and 1536 inputs.
 //
-// The machine is shared and noisy: run with repetitions and read medians of both columns,
-//   ./build/sparse_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+// The machine is shared and noisy: run with repetitions and read medians (and minima) of
+// both columns, e.g. with bench/sparse_table.py:
+//   ./build/sparse_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
+//       --benchmark_format=json --benchmark_out=sparse.json && bench/sparse_table.py sparse.json
 // (CPU time is the main thread's; with 2 threads it includes its wait for the other).
 #include <benchmark/benchmark.h>
 
@@ -191,8 +193,13 @@ int main(int argc, char** argv) {
       gate_up{"gateup_576x1536", 1536, 576};
   const double sparsities[] = {0.0, 0.25, 0.5, 0.7, 0.9};
   const int max_threads = f.physical_cores > 1 ? 2 : 1;
+  // "min" over repetitions too: on a loaded machine the fastest repetition is the most
+  // repeatable estimate of a compute-bound kernel's own cost.
   auto reg = [](const std::string& name, auto fn) {
-    benchmark::RegisterBenchmark(name.c_str(), fn)->Unit(benchmark::kMicrosecond)->UseRealTime();
+    benchmark::RegisterBenchmark(name.c_str(), fn)
+        ->Unit(benchmark::kMicrosecond)
+        ->UseRealTime()
+        ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
   };
   for (Isa isa : {Isa::kAvx2, Isa::kAvx512}) {
     if (!skim::kernels::isa_supported(isa, f)) continue;

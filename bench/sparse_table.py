@@ -3,9 +3,9 @@
 
   ./build/sparse_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true \
       --benchmark_format=json --benchmark_out=sparse.json
-  python3 bench/sparse_table.py sparse.json
+  python3 bench/sparse_table.py sparse.json [median|min]
 
-For each matrix shape, ISA, thread count and hot/cold: the dense Q4_1 matvec median (wall
+For each matrix shape, ISA, thread count and hot/cold: the dense Q4_1 matvec median or min (wall
 and CPU time, us) and, per sparse target and sparsity, the median times and the speed-up
 dense/sparse on both clocks (> 1 means the sparse kernel is faster).
 """
@@ -15,13 +15,13 @@ import sys
 from collections import defaultdict
 
 
-def main(path):
+def main(path, stat="median"):
     data = json.load(open(path))
     med = {}
     for b in data["benchmarks"]:
-        if b.get("aggregate_name", "median") != "median":
+        if b.get("aggregate_name", stat) != stat:
             continue
-        name = re.sub(r"(/real_time)?(_median)?$", "", b["run_name"] if "run_name" in b else b["name"])
+        name = re.sub(r"(/real_time)?(_" + stat + r")?$", "", b["run_name"] if "run_name" in b else b["name"])
         med[name] = (b["real_time"], b["cpu_time"])
     groups = defaultdict(dict)  # (shape, isa, threads, temp) -> {variant: (real, cpu)}
     for name, t in med.items():
@@ -60,4 +60,4 @@ def main(path):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1])
+    main(sys.argv[1], sys.argv[2] if len(sys.argv) > 2 else "median")

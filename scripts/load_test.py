@@ -3,7 +3,7 @@
 
 Usage:
     python3 scripts/load_test.py [--skim build/skim] [--clients 64] [--parallel 8] [--duration 60]
-                                 [--max-tokens 32] [--max-requests 5000]
+                                 [--max-tokens 32] [--max-requests 5000] [--threads T] [--rounds R]
     python3 scripts/load_test.py --port 8080 --pid PID     # against a server you started
 
 By default it starts `skim serve --parallel P` itself on a free 127.0.0.1 port (and stops it
@@ -11,11 +11,14 @@ with SIGTERM at the end, checking that it exits 0). Then:
   1. single stream: one client, sequential streaming requests for --single-seconds; the
      decode rate of a stream is completion_tokens / (last token time - first token time);
   2. load: --clients concurrent streaming clients (chat completions, sampled, random seeds,
-     a few prompts) for --duration seconds or --max-requests requests, whichever comes first;
-     every request must answer 200, stream to "data: [DONE]" and report usage.
-Reported: errors (by kind), requests, server RSS at the start and end of the load phase
-(from /proc/PID/status) and its peak, aggregate generated tok/s over the load phase
-(client view) and the server's decode tok/s (/metrics), each divided by the single stream's.
+     a few prompts) issue requests for --duration seconds or until --max-requests, whichever
+     comes first; the requests then in flight run to their end (a round lasts at most
+     duration + one pass through the queue). Every request must answer 200, stream to
+     "data: [DONE]" and report usage. --rounds repeats this against the same server.
+Reported per round: errors (by kind), requests, server RSS at the start of the load and at
+the end of the round (from /proc/PID/status) and its peak, aggregate generated tok/s (client
+view, prompt processing included) and the server's tok/s inside decode steps (/metrics),
+each divided by the single stream's.
 Exits 1 if any request failed. Python standard library only; 127.0.0.1 only.
 """
 import argparse
@@ -132,10 +135,12 @@ def main():
     ap.add_argument("--clients", type=int, default=64)
     ap.add_argument("--parallel", type=int, default=8)
     ap.add_argument("--ctx-size", type=int, default=1024)
+    ap.add_argument("--threads", type=int, default=0, help="server threads (0: its default, the physical cores)")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--single-seconds", type=float, default=15)
     ap.add_argument("--max-tokens", type=int, default=32)
-    ap.add_argument("--max-requests", type=int, default=5000)
+    ap.add_argument("--max-requests", type=int, default=5000, help="per round")
+    ap.add_argument("--rounds", type=int, default=1, help="load phases against the same server")
     args = ap.parse_args()
 
     proc = None
@@ -146,6 +151,8 @@ def main():
                "--ctx-size", str(args.ctx_size), "--queue-size", str(max(64, args.clients)), "-q"]
         if args.model:
             cmd += ["-m", args.model]
+        if args.threads:
+            cmd += ["-t", str(args.threads)]
         print("load: starting", " ".join(cmd), flush=True)
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         pid = proc.pid
@@ -168,58 +175,68 @@ def main():
     single = statistics.median(singles)
     print(f"load: single stream: {single:.1f} tok/s decode (median of {len(singles)} requests)", flush=True)
 
-    # The load phase.
-    m0 = metrics(port)
+    # The load phase, --rounds times against the same server (RSS after each round shows
+    # whether memory keeps growing; the first round also touches every slot's cache).
+    total_errors = 0
+    rss_rounds = []
     rss_start = rss_kb(pid) if pid else None
-    rss_peak = rss_start or 0
-    lock = threading.Lock()
-    results, issued = [], [0]
-    stop_at = time.time() + args.duration
+    for rnd in range(1, args.rounds + 1):
+        m0 = metrics(port)
+        rss_peak = rss_kb(pid) or 0 if pid else 0
+        lock = threading.Lock()
+        results, issued = [], [0]
+        stop_at = time.time() + args.duration
 
-    def client(i):
-        rng = random.Random(i)
-        while time.time() < stop_at:
-            with lock:
-                if issued[0] >= args.max_requests:
-                    return
-                issued[0] += 1
-            r = stream_request(port, rng.choice(PROMPTS), args.max_tokens, rng.randrange(1 << 30))
-            with lock:
-                results.append(r)
+        def client(i):
+            rng = random.Random(i * 1000 + rnd)
+            while time.time() < stop_at:
+                with lock:
+                    if issued[0] >= args.max_requests:
+                        return
+                    issued[0] += 1
+                r = stream_request(port, rng.choice(PROMPTS), args.max_tokens, rng.randrange(1 << 30))
+                with lock:
+                    results.append(r)
 
-    t0 = time.time()
-    threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
-    for t in threads:
-        t.start()
-    while any(t.is_alive() for t in threads):
-        time.sleep(0.5)
+        t0 = time.time()
+        threads = [threading.Thread(target=client, args=(i,)) for i in range(args.clients)]
+        for t in threads:
+            t.start()
+        while any(t.is_alive() for t in threads):
+            time.sleep(0.5)
+            if pid:
+                rss_peak = max(rss_peak, rss_kb(pid) or 0)
+        wall = time.time() - t0
+        rss_end = rss_kb(pid) if pid else None
+        rss_rounds.append(rss_end)
+        m1 = metrics(port)
+
+        errors = {}
+        for r in results:
+            if r["error"]:
+                errors[r["error"]] = errors.get(r["error"], 0) + 1
+        total_errors += sum(errors.values())
+        tokens = sum(r["tokens"] for r in results if not r["error"])
+        aggregate = tokens / wall
+        d_steps = m1["skim_decode_steps_total"] - m0["skim_decode_steps_total"]
+        d_rows = m1["skim_decode_sequences_total"] - m0["skim_decode_sequences_total"]
+        d_secs = m1["skim_decode_seconds_total"] - m0["skim_decode_seconds_total"]
+        server_decode = d_rows / d_secs if d_secs > 0 else 0.0
+        print(f"load: round {rnd}: {args.clients} clients, {wall:.1f}s (new requests for {args.duration:.0f}s, then "
+              f"the last ones finish) against --parallel {args.parallel}: {len(results)} requests, "
+              f"{sum(errors.values())} errors", flush=True)
+        for k, v in sorted(errors.items(), key=lambda kv: -kv[1]):
+            print(f"load:   error x{v}: {k}")
         if pid:
-            rss_peak = max(rss_peak, rss_kb(pid) or 0)
-    wall = time.time() - t0
-    rss_end = rss_kb(pid) if pid else None
-    m1 = metrics(port)
-
-    errors = {}
-    for r in results:
-        if r["error"]:
-            errors[r["error"]] = errors.get(r["error"], 0) + 1
-    tokens = sum(r["tokens"] for r in results if not r["error"])
-    aggregate = tokens / wall
-    d_steps = m1["skim_decode_steps_total"] - m0["skim_decode_steps_total"]
-    d_rows = m1["skim_decode_sequences_total"] - m0["skim_decode_sequences_total"]
-    d_secs = m1["skim_decode_seconds_total"] - m0["skim_decode_seconds_total"]
-    server_decode = d_rows / d_secs if d_secs > 0 else 0.0
-    print(f"load: {args.clients} clients x {wall:.1f}s against --parallel {args.parallel}: "
-          f"{len(results)} requests, {sum(errors.values())} errors", flush=True)
-    for k, v in sorted(errors.items(), key=lambda kv: -kv[1]):
-        print(f"load:   error x{v}: {k}")
-    if rss_start:
-        print(f"load: server RSS start {rss_start / 1024:.1f} MiB, end {rss_end / 1024:.1f} MiB, "
-              f"peak {rss_peak / 1024:.1f} MiB (end - start {(rss_end - rss_start) / 1024:+.1f} MiB)")
-    print(f"load: aggregate generated {aggregate:.1f} tok/s (client view, {tokens} tokens incl. prompt time) = "
-          f"{aggregate / single:.2f}x the single stream's {single:.1f} tok/s")
-    print(f"load: server decode {server_decode:.1f} tok/s inside decode steps = {server_decode / single:.2f}x single; "
-          f"{d_rows / d_steps if d_steps else 0:.2f} sequences per decode step on average")
+            print(f"load: server RSS start {rss_start / 1024:.1f} MiB, end of round {rss_end / 1024:.1f} MiB, "
+                  f"peak {rss_peak / 1024:.1f} MiB")
+        print(f"load: aggregate generated {aggregate:.1f} tok/s (client view, {tokens} tokens, prompt time "
+              f"included) = {aggregate / single:.2f}x the single stream's {single:.1f} tok/s")
+        print(f"load: server decode {server_decode:.1f} tok/s inside decode steps = {server_decode / single:.2f}x "
+              f"single; {d_rows / d_steps if d_steps else 0:.2f} sequences per decode step on average", flush=True)
+    if pid and len(rss_rounds) > 1:
+        print("load: RSS after each round: " + ", ".join(f"{r / 1024:.1f}" for r in rss_rounds) + " MiB")
+    errors = total_errors
 
     rc = 0 if not errors else 1
     if proc:

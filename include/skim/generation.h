@@ -66,7 +66,9 @@ struct GenerationStep {
 
 class Generation {
  public:
-  // Validates the sampling parameters (a user error names the bad field).
+  // Checks the options without building anything (a user error names the bad field).
+  static Status validate(const GenerationOptions& options);
+  // Validates the options, then builds the state for `session`.
   static Result<Generation> create(const Engine& engine, const Session& session, const GenerationOptions& options);
   Generation(Generation&&) noexcept;
   Generation& operator=(Generation&&) noexcept;

@@ -54,7 +54,7 @@ struct AttnJob {
   F16DotOrder kq_order;
   F16DotOrder kqv_order;
   float* out;             // [head_dim]
-  float* scratch;         // attn_scratch_floats(n_keys, head_dim) floats, 64-byte aligned
+  float* scratch;         // attn_scratch_floats(n_keys, head_dim) floats (any alignment)
 };
 
 // Floats of scratch one AttnJob with up to n_keys keys needs (any ISA).
@@ -79,7 +79,8 @@ using SoftmaxF16Fn = void (*)(float* x, int32_t n);
 using AttnScoresFn = void (*)(const float* q, const uint16_t* k, size_t kv_stride, int32_t head_dim,
                               int32_t n_keys, float scale, F16DotOrder order, float* out);
 // out[d] = sum_j p[j] * v_j[d] in the lane order of `order` (see AttnJob); p [n_keys] fp16
-// values; scratch as for AttnJob.
+// values; scratch: [64][head_dim] floats (the lane accumulators; SIMD versions keep them
+// in registers and ignore it).
 using AttnMixFn = void (*)(const float* p, const uint16_t* v, size_t kv_stride, int32_t head_dim, int32_t n_keys,
                            F16DotOrder order, float* out, float* scratch);
 // The whole (token, head) job.

@@ -50,10 +50,9 @@ struct Generation::Impl {
   }
 };
 
-Result<Generation> Generation::create(const Engine& engine, const Session& session, const GenerationOptions& o) {
-  if (o.top_logprobs < 0 || o.top_logprobs > 20) {
-    return make_error(fmt::format("top_logprobs must be between 0 and 20, got {}", o.top_logprobs));
-  }
+namespace {
+
+sampling::SamplingParams sampling_params(const GenerationOptions& o) {
   sampling::SamplingParams sp;
   const SamplingOptions& so = o.params.sampling;
   sp.temperature = so.temperature;
@@ -68,7 +67,21 @@ Result<Generation> Generation::create(const Engine& engine, const Session& sessi
   sp.logprobs = o.logprobs || o.top_logprobs > 0;
   sp.top_logprobs = o.top_logprobs;
   sp.post_sampling_probs = false;
-  SKIM_TRY(sampling::Sampler sampler, sampling::Sampler::create(sp, engine.info().n_vocab));
+  return sp;
+}
+
+}  // namespace
+
+Status Generation::validate(const GenerationOptions& o) {
+  if (o.top_logprobs < 0 || o.top_logprobs > 20) {
+    return make_error(fmt::format("top_logprobs must be between 0 and 20, got {}", o.top_logprobs));
+  }
+  return sampling::validate(sampling_params(o));
+}
+
+Result<Generation> Generation::create(const Engine& engine, const Session& session, const GenerationOptions& o) {
+  SKIM_RETURN_IF_ERROR(validate(o));
+  SKIM_TRY(sampling::Sampler sampler, sampling::Sampler::create(sampling_params(o), engine.info().n_vocab));
   return Generation(std::make_unique<Impl>(engine, session, o, std::move(sampler)));
 }
 

@@ -98,19 +98,21 @@ void Scheduler::loop() {
       idle_cv_.notify_all();
       return;
     }
-    admit_locked();
+    std::vector<std::pair<Slot*, std::shared_ptr<Job>>> admitted = admit_locked();
     if (active_ == 0) {
       idle_cv_.notify_all();
       work_cv_.wait(lk, [&] { return stopping_ || !queue_.empty(); });
       continue;
     }
     lk.unlock();
+    for (auto& [slot, job] : admitted) assign(*slot, std::move(job));  // may fail a job: takes mu_
     step();
     lk.lock();
   }
 }
 
-void Scheduler::admit_locked() {
+std::vector<std::pair<Scheduler::Slot*, std::shared_ptr<Job>>> Scheduler::admit_locked() {
+  std::vector<std::pair<Slot*, std::shared_ptr<Job>>> admitted;
   for (auto& s : slots_) {
     if (queue_.empty()) break;
     if (s->state != Slot::State::kIdle) continue;
@@ -125,10 +127,12 @@ void Scheduler::admit_locked() {
     }
     if (!job) break;
     ++active_;
-    assign(*s, std::move(job));
+    s->state = Slot::State::kPrompt;  // reserved; assign() fills it in outside the lock
+    admitted.emplace_back(s.get(), std::move(job));
   }
   metrics_.queue_depth.store(static_cast<int64_t>(queue_.size()));
   metrics_.slots_busy.store(active_);
+  return admitted;
 }
 
 void Scheduler::assign(Slot& s, std::shared_ptr<Job> job) {
@@ -141,30 +145,28 @@ void Scheduler::assign(Slot& s, std::shared_ptr<Job> job) {
   s.usage.prompt_tokens = static_cast<int32_t>(s.job->prompt().size());
   s.usage.queue_ms = ms_between(s.job->admitted_at(), s.t_assigned);
   auto gen = Generation::create(engine_, *s.session, s.job->options());
-  if (!gen) {
-    s.state = Slot::State::kPrompt;  // so that fail_slot releases it
-    return fail_slot(s, invalid_request(gen.error().message));
-  }
+  if (!gen) return fail_slot(s, invalid_request(gen.error().message));
   s.gen.emplace(std::move(*gen));
   s.gen->accept_prompt(s.job->prompt());
-  s.state = Slot::State::kPrompt;
 }
 
-void Scheduler::release(Slot& s) {
+// Frees the slot first and only then lets the job's client know, so that a client that
+// sends its next request the moment it has its answer finds the slot free.
+std::shared_ptr<Job> Scheduler::release(Slot& s) {
   if (s.gen) metrics_.generated_tokens_total.fetch_add(static_cast<uint64_t>(s.gen->n_generated()));
-  s.job.reset();
+  std::shared_ptr<Job> job = std::move(s.job);
   s.gen.reset();
   s.state = Slot::State::kIdle;
   s.pending = -1;
   std::lock_guard<std::mutex> lk(mu_);
   --active_;
   metrics_.slots_busy.store(active_);
+  return job;
 }
 
 void Scheduler::fail_slot(Slot& s, const ApiError& error) {
   metrics_.jobs_failed_total.fetch_add(1);
-  s.job->fail(error);
-  release(s);
+  release(s)->fail(error);
 }
 
 void Scheduler::handle(Slot& s, GenerationStep&& step) {
@@ -174,8 +176,7 @@ void Scheduler::handle(Slot& s, GenerationStep&& step) {
     s.usage.completion_tokens = s.gen->n_generated();
     s.usage.predicted_ms = ms_between(s.t_prompt_done, Clock::now());
     metrics_.jobs_finished_total.fetch_add(1);
-    s.job->finish(step.finish_reason, s.usage);
-    release(s);
+    release(s)->finish(step.finish_reason, s.usage);
     return;
   }
   s.state = Slot::State::kDecode;
@@ -186,8 +187,7 @@ void Scheduler::step() {
   for (auto& s : slots_) {
     if (s->state != Slot::State::kIdle && s->job->cancelled()) {
       metrics_.jobs_cancelled_total.fetch_add(1);
-      s->job->fail(ApiError{499, "the client closed the connection", "cancelled", {}, "client_closed_request"});
-      release(*s);
+      release(*s)->fail(ApiError{499, "the client closed the connection", "cancelled", {}, "client_closed_request"});
     }
   }
   // 2. One prompt chunk for one slot, round-robin.

@@ -23,6 +23,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "server/job.h"
@@ -62,11 +63,11 @@ class Scheduler {
  private:
   struct Slot;
   void loop();
-  void admit_locked();
+  std::vector<std::pair<Slot*, std::shared_ptr<Job>>> admit_locked();  // pops jobs, reserves slots
   void step();
   void assign(Slot& slot, std::shared_ptr<Job> job);
   void handle(Slot& slot, GenerationStep&& step);
-  void release(Slot& slot);
+  std::shared_ptr<Job> release(Slot& slot);
   void fail_slot(Slot& slot, const ApiError& error);
 
   const Engine& engine_;

@@ -34,6 +34,7 @@
 #include "server/openai_request.h"
 #include "server/openai_response.h"
 #include "server/scheduler.h"
+#include "skim/generation.h"
 
 namespace skim {
 
@@ -120,7 +121,6 @@ struct Server::Impl {
   void stop(std::chrono::milliseconds drain);
 };
 
-
 bool Server::Impl::authorized(const httplib::Request& req, httplib::Response& res) const {
   if (opt.api_key.empty()) return true;
   if (req.method == "OPTIONS" || req.path == "/" || req.path == "/health" || req.path == "/v1/health") return true;
@@ -204,6 +204,9 @@ void Server::Impl::generate(const httplib::Request& req, httplib::Response& res,
   auto prompt = build_prompt(rq);
   if (!prompt.ok()) return send_error(res, prompt.error());
   if (!rq.has_seed) rq.gen.params.sampling.seed = random64();
+  if (Status st = Generation::validate(rq.gen); !st) {
+    return send_error(res, server::invalid_request(st.error().message));
+  }
   const bool want_logprobs = rq.gen.logprobs || rq.gen.top_logprobs > 0;
 
   auto job = std::make_shared<server::Job>(std::move(prompt.value()), rq.gen);

@@ -158,7 +158,10 @@ TEST_P(Ops, Swiglu) {
                           100.0f, -100.0f, 103.0f, -103.9f, -104.0f, 120.0f, -120.0f, 132.0f, -133.0f, 133.3f,
                           -140.0f, 150.0f, -170.0f, 200.0f, -200.0f, 1e6f, -1e6f, 1e30f, -1e30f};
   for (float x = -140.0f; x <= 140.0f; x += 0.37f) g.push_back(x);
-  for (float x = 85.0f; x <= 92.0f; x += 0.0137f) g.push_back(-x);
+  for (float x = 85.0f; x <= 105.0f; x += 0.0137f) {  // exp(-g) near overflow / subnormal / zero
+    g.push_back(x);
+    g.push_back(-x);
+  }
   const std::vector<float> u(g.size(), 1.5f);
   std::vector<float> got = g, want = g;
   ops_.swiglu(got.data(), u.data(), static_cast<int64_t>(g.size()));
@@ -168,8 +171,9 @@ TEST_P(Ops, Swiglu) {
 
 TEST_P(Ops, SoftmaxF16) {
   uint32_t seed = 300;
-  for (int32_t n = 1; n <= 600; n += (n < 70 ? 1 : 13)) {
-    for (float sd : {0.3f, 3.0f, 40.0f}) {
+  // The outputs are rounded to fp16, which hides most errors in the sum: many trials.
+  for (int32_t n = 1; n <= 600; ++n) {
+    for (float sd : {0.3f, 1.0f, 3.0f, 40.0f}) {
       const auto x = test::random_vector(static_cast<size_t>(n), ++seed, sd);
       std::vector<float> got = x, want = x;
       ops_.softmax_f16(got.data(), n);

@@ -282,15 +282,20 @@ TEST(ServerApi, ConcurrentGreedyRequestsEqualSequentialOnes) {
 TEST(ServerApi, LongPromptDoesNotStallARunningStream) {
   auto o = test_options();
   o.parallel = 2;
-  o.prompt_chunk = 16;
+  o.prompt_chunk = 8;
   auto srv = start_server(o);
   ASSERT_TRUE(srv);
   const int port = srv->port();
-  // Stream A is decoding when B arrives with a prompt of ~24 chunks.
-  json a = {{"prompt", "Count: 1, 2, 3,"}, {"max_tokens", 12}, {"temperature", 0}, {"ignore_eos", true}};
-  auto sa = open_stream(port, a);
+  // B's prompt takes more chunks than A has tokens left, so interleaved steps finish A first;
+  // a scheduler that read B's whole prompt before decoding again would finish B's prompt first.
   std::string long_prompt;
-  for (int i = 0; i < 35; ++i) long_prompt += "The quick brown fox jumps over the lazy dog. ";
+  for (int i = 0; i < 22; ++i) long_prompt += "The quick brown fox jumps over the lazy dog. ";
+  const size_t n_long = test_engine().tokenize(long_prompt, true, true).size();
+  const int a_tokens = 12;
+  ASSERT_GT(n_long / 8, static_cast<size_t>(a_tokens) + 6);
+  ASSERT_LT(n_long, 500u);
+  json a = {{"prompt", "Count: 1, 2, 3,"}, {"max_tokens", a_tokens}, {"temperature", 0}, {"ignore_eos", true}};
+  auto sa = open_stream(port, a);  // A is decoding
   std::atomic<int64_t> b_first_ns{0};
   std::thread tb([&] {
     json b = {{"prompt", long_prompt}, {"max_tokens", 1}, {"temperature", 0}, {"stream", true}};
@@ -302,14 +307,14 @@ TEST(ServerApi, LongPromptDoesNotStallARunningStream) {
     while (c.next_event()) {
     }
   });
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
   while (sa->next_event()) {
   }
   const int64_t a_done_ns = steady_clock::now().time_since_epoch().count();
   tb.join();
   ASSERT_GT(b_first_ns.load(), 0);
-  // With interleaving, A's 12 tokens finish while B's prompt is still being read.
-  EXPECT_LT(a_done_ns, b_first_ns.load());
+  EXPECT_LT(a_done_ns, b_first_ns.load()) << "A's stream stalled behind B's prompt";
+  const std::string m = http(port, "GET", "/metrics").body;
+  EXPECT_GE(metric_value(m, "skim_prompt_tokens_total"), static_cast<double>(n_long));
 }
 
 }  // namespace

@@ -133,41 +133,52 @@ inline __m256 kq_lanes_vec(const uint16_t* k, const float* q, int32_t np) {
   return _mm256_add_ps(lo, hi);
 }
 
-// P.V for rows [r0, r0 + NR) of the lane accumulators and dims [d0, d0 + 8 * NV) (the
-// last vector holds `last` dims): row r sums p[j] * v_j over j = r, r + R, ... in order.
-template <int NR, int NV>
-inline void mix_rows(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t r0,
-                     int32_t d0, int32_t last, int32_t hd, float* acc) {
-  __m256 a[NR][NV];
-  for (int i = 0; i < NR; ++i) {
-    for (int u = 0; u < NV; ++u) a[i][u] = _mm256_setzero_ps();
+// P.V, one 8-dim chunk [d, d + n) of lanes [h0, h0 + 8) of one accumulator group:
+// acc[i] = sum over the keys j = g0 + h0 + i + mR (m = 0, 1, ..., in that order) of
+// p[j] * v_j, i.e. lane h0 + i of accumulator g0 / 16 of ggml's dot over the keys. The 8
+// lanes are independent chains, so one key of each is issued per step.
+template <bool kFull>
+inline void mix_half(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t first,
+                     int32_t d, int32_t n, __m256* acc) {
+  auto vload = [&](int32_t j) {
+    const uint16_t* vj = v + static_cast<size_t>(j) * stride + d;
+    return kFull ? load_f16(vj) : load_f16_n(vj, n);
+  };
+  for (int i = 0; i < kW; ++i) acc[i] = _mm256_setzero_ps();
+  int32_t j0 = first;
+  for (; j0 + kW <= n_keys; j0 += R) {
+#pragma GCC unroll 8
+    for (int i = 0; i < kW; ++i) acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(p[j0 + i]), vload(j0 + i), acc[i]);
   }
-  for (int32_t j = r0; j < n_keys; j += R) {
-    for (int i = 0; i < NR; ++i) {
-      if (j + i >= n_keys) break;
-      const __m256 pj = _mm256_set1_ps(p[j + i]);
-      const uint16_t* vj = v + static_cast<size_t>(j + i) * stride + d0;
-      for (int u = 0; u < NV - 1; ++u) a[i][u] = _mm256_fmadd_ps(pj, load_f16(vj + u * kW), a[i][u]);
-      const __m256 vl = last == kW ? load_f16(vj + (NV - 1) * kW) : load_f16_n(vj + (NV - 1) * kW, last);
-      a[i][NV - 1] = _mm256_fmadd_ps(pj, vl, a[i][NV - 1]);
+  if (j0 < n_keys) {
+    const int32_t cnt = n_keys - j0;
+#pragma GCC unroll 8
+    for (int i = 0; i < kW; ++i) {
+      if (i < cnt) acc[i] = _mm256_fmadd_ps(_mm256_set1_ps(p[j0 + i]), vload(j0 + i), acc[i]);
     }
   }
-  for (int i = 0; i < NR; ++i) {
-    float* row = acc + static_cast<size_t>(r0 + i) * hd + d0;
-    for (int u = 0; u < NV - 1; ++u) _mm256_storeu_ps(row + u * kW, a[i][u]);
-    store_n(row + (NV - 1) * kW, last, a[i][NV - 1]);
+}
+
+// One 8-dim output chunk of attn_mix: the 16 lane accumulators of each group, then
+// (acc0 + acc2) + (acc1 + acc3) per lane (ggml_vec_dot_f16), then reduce16 across lanes.
+template <bool kFull>
+inline __m256 mix_chunk(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, bool tinyblas, int32_t d,
+                        int32_t n) {
+  __m256 lane[kLanes];
+  if (tinyblas) {
+    for (int h = 0; h < 2; ++h) mix_half<kFull>(p, v, stride, n_keys, kLanes, h * kW, d, n, lane + h * kW);
+  } else {
+    __m256 g[4][kLanes];
+    for (int i = 0; i < 4; ++i) {
+      for (int h = 0; h < 2; ++h) {
+        mix_half<kFull>(p, v, stride, n_keys, 4 * kLanes, i * kLanes + h * kW, d, n, g[i] + h * kW);
+      }
+    }
+    for (int l = 0; l < kLanes; ++l) lane[l] = _mm256_add_ps(_mm256_add_ps(g[0][l], g[2][l]), _mm256_add_ps(g[1][l], g[3][l]));
   }
-}
-
-template <int NV>
-void mix_all_rows(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t d0,
-                  int32_t last, int32_t hd, float* acc) {
-  for (int32_t r = 0; r < R; r += 2) mix_rows<2, NV>(p, v, stride, n_keys, R, r, d0, last, hd, acc);
-}
-
-// dst[d] = a[d] + b[d] for d < n
-inline void add_rows(float* dst, const float* a, const float* b, int32_t n) {
-  for (int32_t d = 0; d < n; d += kW) store_n(dst + d, n - d, _mm256_add_ps(load_n(a + d, n - d), load_n(b + d, n - d)));
+  for (int l = 0; l < 8; ++l) lane[l] = _mm256_add_ps(lane[l + 8], lane[l]);
+  for (int l = 0; l < 4; ++l) lane[l] = _mm256_add_ps(lane[l + 4], lane[l]);
+  return _mm256_add_ps(_mm256_add_ps(lane[0], lane[2]), _mm256_add_ps(lane[1], lane[3]));
 }
 
 }  // namespace
@@ -312,33 +323,13 @@ void attn_scores(const float* q, const uint16_t* k, size_t kv_stride, int32_t he
 }
 
 void attn_mix(const float* p, const uint16_t* v, size_t kv_stride, int32_t head_dim, int32_t n_keys,
-              F16DotOrder order, float* out, float* scratch) {
-  const int32_t hd = head_dim;
-  const int32_t R = order == F16DotOrder::kTinyBlas ? kLanes : 4 * kLanes;  // lane rows
-  float* acc = scratch;                                                    // [R][hd]
-  for (int32_t d0 = 0; d0 < hd; d0 += 4 * kW) {
-    const int32_t w = std::min(hd - d0, 4 * kW);
-    const int32_t last = w - (w - 1) / kW * kW;  // dims in the last vector, 1..8
-    switch ((w + kW - 1) / kW) {
-      case 1: mix_all_rows<1>(p, v, kv_stride, n_keys, R, d0, last, hd, acc); break;
-      case 2: mix_all_rows<2>(p, v, kv_stride, n_keys, R, d0, last, hd, acc); break;
-      case 3: mix_all_rows<3>(p, v, kv_stride, n_keys, R, d0, last, hd, acc); break;
-      default: mix_all_rows<4>(p, v, kv_stride, n_keys, R, d0, last, hd, acc); break;
-    }
-  }
-  auto row = [&](int r) { return acc + static_cast<size_t>(r) * hd; };
-  if (R == 4 * kLanes) {  // (acc0 + acc2) + (acc1 + acc3), lane by lane
-    for (int l = 0; l < kLanes; ++l) {
-      add_rows(row(l), row(l), row(2 * kLanes + l), hd);
-      add_rows(row(kLanes + l), row(kLanes + l), row(3 * kLanes + l), hd);
-      add_rows(row(l), row(l), row(kLanes + l), hd);
-    }
-  }
-  for (int l = 0; l < 8; ++l) add_rows(row(l), row(l + 8), row(l), hd);
-  for (int l = 0; l < 4; ++l) add_rows(row(l), row(l + 4), row(l), hd);
-  for (int32_t d = 0; d < hd; d += kW) {
-    auto ld = [&](int r) { return load_n(row(r) + d, hd - d); };
-    store_n(out + d, hd - d, _mm256_add_ps(_mm256_add_ps(ld(0), ld(2)), _mm256_add_ps(ld(1), ld(3))));
+              F16DotOrder order, float* out, float* /*scratch*/) {
+  const bool tb = order == F16DotOrder::kTinyBlas;
+  for (int32_t d = 0; d < head_dim; d += kW) {
+    const int32_t n = head_dim - d;
+    const __m256 o = n >= kW ? mix_chunk<true>(p, v, kv_stride, n_keys, tb, d, n)
+                             : mix_chunk<false>(p, v, kv_stride, n_keys, tb, d, n);
+    store_n(out + d, n, o);
   }
 }
 

@@ -14,7 +14,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 
 #include "kernels/cpu/avx512/ops_avx512.h"
 #include "kernels/ref/ops_ref.h"
@@ -120,45 +119,48 @@ inline __m512 kq_lanes_vec(const uint16_t* k, const float* q, int32_t np) {
   return _mm512_add_ps(_mm512_add_ps(a[0], a[2]), _mm512_add_ps(a[1], a[3]));
 }
 
-// P.V for rows [r0, r0 + NR) of the lane accumulators and output dims [d0, d0 + 16 * NV):
-// row r sums p[j] * v_j over the keys j = r, r + R, r + 2R, ... in that order. Rows are
-// independent chains, so NR of them are interleaved.
-template <int NR, int NV>
-inline void mix_rows(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t r0,
-                     int32_t d0, int32_t hd, float* acc) {
-  __m512 a[NR][NV];
-  const __mmask16 last = tail_mask(hd - d0 - (NV - 1) * kLanes);
-  for (int i = 0; i < NR; ++i) {
-    for (int u = 0; u < NV; ++u) a[i][u] = _mm512_setzero_ps();
+// P.V, one 16-dim chunk [d, d + 16) (mask m) of one accumulator group: acc[l] = sum over
+// the keys j = g0 + l, g0 + l + R, g0 + l + 2R, ... (in that order) of p[j] * v_j. That is
+// lane l of accumulator g0 / 16 of ggml's dot over the keys; the 16 lanes are independent
+// chains, so one key of each is issued per step.
+template <bool kFull>
+inline void mix_group(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t g0,
+                      int32_t d, __mmask16 m, __m512* acc) {
+  auto vload = [&](int32_t j) {
+    const uint16_t* vj = v + static_cast<size_t>(j) * stride + d;
+    return kFull ? load_f16(vj) : maskz_load_f16(m, vj);
+  };
+  for (int l = 0; l < kLanes; ++l) acc[l] = _mm512_setzero_ps();
+  int32_t j0 = g0;
+  for (; j0 + kLanes <= n_keys; j0 += R) {
+#pragma GCC unroll 16
+    for (int l = 0; l < kLanes; ++l) acc[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[j0 + l]), vload(j0 + l), acc[l]);
   }
-  for (int32_t j = r0; j < n_keys; j += R) {
-    for (int i = 0; i < NR; ++i) {
-      if (j + i >= n_keys) break;
-      const __m512 pj = _mm512_set1_ps(p[j + i]);
-      const uint16_t* vj = v + static_cast<size_t>(j + i) * stride + d0;
-      for (int u = 0; u < NV - 1; ++u) a[i][u] = _mm512_fmadd_ps(pj, load_f16(vj + u * kLanes), a[i][u]);
-      a[i][NV - 1] = _mm512_fmadd_ps(pj, maskz_load_f16(last, vj + (NV - 1) * kLanes), a[i][NV - 1]);
+  if (j0 < n_keys) {
+    const int32_t cnt = n_keys - j0;
+#pragma GCC unroll 16
+    for (int l = 0; l < kLanes; ++l) {
+      if (l < cnt) acc[l] = _mm512_fmadd_ps(_mm512_set1_ps(p[j0 + l]), vload(j0 + l), acc[l]);
     }
   }
-  for (int i = 0; i < NR; ++i) {
-    float* row = acc + static_cast<size_t>(r0 + i) * hd + d0;
-    for (int u = 0; u < NV - 1; ++u) _mm512_storeu_ps(row + u * kLanes, a[i][u]);
-    _mm512_mask_storeu_ps(row + (NV - 1) * kLanes, last, a[i][NV - 1]);
-  }
 }
 
-template <int NV>
-void mix_all_rows(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, int32_t R, int32_t d0,
-                  int32_t hd, float* acc) {
-  for (int32_t r = 0; r < R; r += 2) mix_rows<2, NV>(p, v, stride, n_keys, R, r, d0, hd, acc);
-}
-
-// dst[d] = a[d] + b[d] for d < n
-inline void add_rows(float* dst, const float* a, const float* b, int32_t n) {
-  for (int32_t d = 0; d < n; d += kLanes) {
-    const __mmask16 m = tail_mask(n - d);
-    _mm512_mask_storeu_ps(dst + d, m, _mm512_add_ps(_mm512_maskz_loadu_ps(m, a + d), _mm512_maskz_loadu_ps(m, b + d)));
+// One 16-dim output chunk of attn_mix: the lane accumulators of each group, then
+// (acc0 + acc2) + (acc1 + acc3) per lane (ggml_vec_dot_f16), then reduce16 across lanes.
+template <bool kFull>
+inline __m512 mix_chunk(const float* p, const uint16_t* v, size_t stride, int32_t n_keys, bool tinyblas, int32_t d,
+                        __mmask16 m) {
+  __m512 lane[kLanes];
+  if (tinyblas) {
+    mix_group<kFull>(p, v, stride, n_keys, kLanes, 0, d, m, lane);
+  } else {
+    __m512 g[4][kLanes];
+    for (int i = 0; i < 4; ++i) mix_group<kFull>(p, v, stride, n_keys, 4 * kLanes, i * kLanes, d, m, g[i]);
+    for (int l = 0; l < kLanes; ++l) lane[l] = _mm512_add_ps(_mm512_add_ps(g[0][l], g[2][l]), _mm512_add_ps(g[1][l], g[3][l]));
   }
+  for (int l = 0; l < 8; ++l) lane[l] = _mm512_add_ps(lane[l + 8], lane[l]);
+  for (int l = 0; l < 4; ++l) lane[l] = _mm512_add_ps(lane[l + 4], lane[l]);
+  return _mm512_add_ps(_mm512_add_ps(lane[0], lane[2]), _mm512_add_ps(lane[1], lane[3]));
 }
 
 }  // namespace
@@ -302,32 +304,13 @@ void attn_scores(const float* q, const uint16_t* k, size_t kv_stride, int32_t he
 }
 
 void attn_mix(const float* p, const uint16_t* v, size_t kv_stride, int32_t head_dim, int32_t n_keys,
-              F16DotOrder order, float* out, float* scratch) {
-  const int32_t hd = head_dim;
-  const int32_t R = order == F16DotOrder::kTinyBlas ? kLanes : 4 * kLanes;  // lane rows
-  float* acc = scratch;                                                    // [R][hd]
-  for (int32_t d0 = 0; d0 < hd; d0 += 4 * kLanes) {
-    switch ((std::min(hd - d0, 4 * kLanes) + kLanes - 1) / kLanes) {
-      case 1: mix_all_rows<1>(p, v, kv_stride, n_keys, R, d0, hd, acc); break;
-      case 2: mix_all_rows<2>(p, v, kv_stride, n_keys, R, d0, hd, acc); break;
-      case 3: mix_all_rows<3>(p, v, kv_stride, n_keys, R, d0, hd, acc); break;
-      default: mix_all_rows<4>(p, v, kv_stride, n_keys, R, d0, hd, acc); break;
-    }
-  }
-  auto row = [&](int r) { return acc + static_cast<size_t>(r) * hd; };
-  if (R == 4 * kLanes) {  // (acc0 + acc2) + (acc1 + acc3), lane by lane
-    for (int l = 0; l < kLanes; ++l) {
-      add_rows(row(l), row(l), row(2 * kLanes + l), hd);
-      add_rows(row(kLanes + l), row(kLanes + l), row(3 * kLanes + l), hd);
-      add_rows(row(l), row(l), row(kLanes + l), hd);
-    }
-  }
-  for (int l = 0; l < 8; ++l) add_rows(row(l), row(l + 8), row(l), hd);
-  for (int l = 0; l < 4; ++l) add_rows(row(l), row(l + 4), row(l), hd);
-  for (int32_t d = 0; d < hd; d += kLanes) {
-    const __mmask16 m = tail_mask(hd - d);
-    auto ld = [&](int r) { return _mm512_maskz_loadu_ps(m, row(r) + d); };
-    _mm512_mask_storeu_ps(out + d, m, _mm512_add_ps(_mm512_add_ps(ld(0), ld(2)), _mm512_add_ps(ld(1), ld(3))));
+              F16DotOrder order, float* out, float* /*scratch*/) {
+  const bool tb = order == F16DotOrder::kTinyBlas;
+  for (int32_t d = 0; d < head_dim; d += kLanes) {
+    const __mmask16 m = tail_mask(head_dim - d);
+    const __m512 o = head_dim - d >= kLanes ? mix_chunk<true>(p, v, kv_stride, n_keys, tb, d, m)
+                                            : mix_chunk<false>(p, v, kv_stride, n_keys, tb, d, m);
+    _mm512_mask_storeu_ps(out + d, m, o);
   }
 }
 
