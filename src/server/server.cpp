@@ -16,6 +16,7 @@
 
 #include <fmt/core.h>
 #include <httplib.h>
+#include <sys/socket.h>
 
 #include <atomic>
 #include <chrono>
@@ -426,6 +427,12 @@ Result<std::unique_ptr<Server>> Server::start(const Engine& engine, const Server
 
   const size_t n_threads = static_cast<size_t>(options.parallel + options.max_queue + 8);
   impl->http.new_task_queue = [n_threads] { return new httplib::ThreadPool(n_threads); };
+  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server
+  // silently share the port with this one instead of failing to bind.
+  impl->http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   impl->http.set_payload_max_length(options.max_body_bytes);
   impl->http.set_read_timeout(30, 0);
   impl->http.set_write_timeout(30, 0);

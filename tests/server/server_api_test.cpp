@@ -65,6 +65,17 @@ TEST(ServerApi, HealthModelsPageAndMetrics) {
       << metrics.body;
 }
 
+TEST(ServerApi, APortInUseIsAnErrorNotASharedPort) {
+  auto first = start_server();
+  ASSERT_TRUE(first);
+  auto o = test_options();
+  o.port = first->port();
+  auto second = Server::start(test_engine(), o);
+  ASSERT_FALSE(second.ok());
+  EXPECT_NE(second.error().message.find("cannot bind"), std::string::npos) << second.error().message;
+  EXPECT_EQ(http(first->port(), "GET", "/health").status, 200);
+}
+
 TEST(ServerApi, ChatCompletionAndItsStreamAgree) {
   auto srv = start_server();
   ASSERT_TRUE(srv);
