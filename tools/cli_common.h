@@ -22,13 +22,17 @@ struct ModelOptions {
   int32_t threads = 0;
   int32_t ctx = 0;
   int32_t batch = 512;
+  std::string sparsity;  // sidecar file
 };
 
-inline void add_model_options(CLI::App* app, ModelOptions& o) {
+inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity = true) {
   app->add_option("-m,--model", o.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
   app->add_option("-t,--threads", o.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   app->add_option("-c,--ctx-size", o.ctx, "context size (default: the model's, capped to it)")->check(CLI::NonNegativeNumber);
   app->add_option("-b,--batch-size", o.batch, "tokens per forward pass during prompt processing")->check(CLI::Range(1, 8192));
+  if (with_sparsity) {
+    app->add_option("--sparsity", o.sparsity, "sparsity sidecar from `skim calibrate` (decode skips work)");
+  }
 }
 
 inline void add_sampling_options(CLI::App* app, SamplingOptions& s) {
@@ -56,6 +60,7 @@ inline Result<Engine> load_engine(const ModelOptions& o) {
   eo.n_threads = o.threads;
   eo.n_ctx = o.ctx;
   eo.n_batch = o.batch;
+  eo.sparsity_path = o.sparsity;
   return Engine::load(eo);
 }
 

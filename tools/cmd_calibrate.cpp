@@ -32,7 +32,7 @@ void add_calibrate(CLI::App& root, int& exit_code) {
     std::string out;
   };
   auto o = std::make_shared<Opts>();
-  add_model_options(app, o->m);
+  add_model_options(app, o->m, /*with_sparsity=*/false);
   app->add_option("--method", o->c.method, "teal | cats")->check(CLI::IsMember({"teal", "cats"}));
   app->add_option("--sparsity", o->c.sparsity, "target sparsity in [0, 1)")->check(CLI::Range(0.0, 0.99));
   app->add_option("--allocation", o->c.allocation, "per-layer allocation: uniform");

@@ -86,8 +86,11 @@ void add_run(CLI::App& root, int& exit_code) {
       fmt::print("{}\n", j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     } else {
       fmt::print("\n");
-      fmt::print(stderr, "[prompt {} tokens, {:.1f} tok/s | generated {} tokens, {:.1f} tok/s | {}]\n",
-                 r->prompt_tokens, pp, r->tokens.size(), tg, r->finish_reason);
+      fmt::print(stderr, "[prompt {} tokens, {:.1f} tok/s | generated {} tokens, {:.1f} tok/s | {}{}]\n",
+                 r->prompt_tokens, pp, r->tokens.size(), tg, r->finish_reason,
+                 mi.sparsity == "dense" ? std::string()
+                                        : fmt::format(" | {} measured sparsity {:.1f}%", mi.sparsity,
+                                                      100.0 * session->measured_sparsity()));
     }
   });
 }

@@ -23,6 +23,7 @@ struct EngineOptions {
   int32_t n_threads = 0;  // 0: the number of physical cores
   int32_t n_ctx = 0;      // 0: the model's training context; larger values are capped to it
   int32_t n_batch = 512;  // tokens per forward pass during prompt processing
+  std::string sparsity_path;  // a sidecar from `skim calibrate`; empty: dense
 };
 
 struct ModelInfo {
@@ -37,6 +38,8 @@ struct ModelInfo {
   // Bytes of weights a dense decode step reads: every 2-D weight matrix once (the tied
   // embedding counts once, as the output projection; its row lookup is negligible).
   int64_t weight_bytes_per_token = 0;
+  std::string sparsity = "dense";  // method of the loaded sidecar, e.g. "teal 40%"
+  int64_t sparsity_repacked_bytes = 0;
 };
 
 struct SamplingOptions {
@@ -116,6 +119,10 @@ class Session {
   int32_t n_past() const;
   int32_t n_ctx() const;
   void clear();  // forget all positions
+  // Fraction of channels/neurons the sparse decode path skipped since the last reset
+  // (0 for a dense engine), and the reset.
+  double measured_sparsity() const;
+  void reset_sparsity_stats();
 
   // Append tokens to the sequence (prompt processing in batches of n_batch); afterwards
   // logits() holds the distribution after the last token.

@@ -5,10 +5,12 @@
 //    computes only the listed output rows (CATS up rows of active neurons; Deja Vu q rows
 //    of active heads). Same per-row kernel as the dense matmul (vec_dot), so with every row
 //    listed it is bit-identical to matmul_prepared with T = 1.
-//  - Input-channel skipping on the transposed layout (transposed.h): matvec_sparse_input
-//    computes y = Σ_{i active} x_i · row_i(Wᵀ) in f32 (TEAL on any projection; CATS down
-//    projection over active neurons). x is used unquantized, so with every channel listed it
-//    equals the f32 product with the repacked values up to float summation order.
+//  - Input-channel skipping on a transposed matrix (transposed.h): matvec_sparse_input
+//    computes y = Σ_{i active} x_i · Wᵀ[i] in f32 (TEAL on any projection; CATS down
+//    projection over active neurons), on requantized rows (F32/F16/Q8_0/Q4_1) or on the
+//    exact Q4_1 panels. x is used unquantized, so with every channel listed it equals the
+//    f32 product with the transposed values up to float summation order (for panels: with
+//    the original weights).
 //  - Active-index lists, built once per input and shared by the matrices reading it (q/k/v,
 //    gate/up): KernelTable::select_active(x, n, threshold, idx) writes the i with
 //    |x_i| > threshold in increasing order and returns the count; count_active returns the
@@ -35,10 +37,11 @@ namespace skim::kernels {
 void matmul_rows(const KernelTable& k, ThreadPool& pool, const TensorView& w, const PreparedActs& x,
                  std::span<const int32_t> active_rows, float* y);
 
-// y: [wt.out] = Σ_{i in active} x[i] · row_i(wt), i.e. (Wᵀ)ᵀ · (x masked to `active`).
+// y: [wt.out] = Σ_{i in active} x[i] · Wᵀ[i], i.e. W · (x masked to `active`).
 // x: [wt.in] f32 (only the listed entries are read); active: distinct indices in [0, wt.in),
-// increasing order recommended (memory locality; the sum is taken in list order). Every
-// entry of y is written (zeros for an empty list).
+// increasing order recommended (memory locality; panels also batch consecutive entries of
+// one 32-channel panel), as select_active produces. Every entry of y is written (zeros for
+// an empty list). Rows of wt.type need its sparse_axpy kernel, panels its sparse_panels.
 void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedView& wt, const float* x,
                          std::span<const int32_t> active, float* y);
 inline void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedMatrix& wt,

@@ -11,6 +11,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "core/result.h"
 #include "core/thread_pool.h"
@@ -19,6 +20,7 @@
 #include "model/hparams.h"
 #include "model/kv_cache.h"
 #include "sparsity/observer.h"
+#include "sparsity/policy.h"
 
 namespace skim {
 
@@ -28,6 +30,7 @@ struct ExecContext {
   const kernels::KernelTable& kt;
   const kernels::OpsTable& ops;
   ThreadPool& pool;
+  const SparsityPolicy* sparsity = nullptr;  // single-token decode skips work when set
 };
 
 // Scratch memory for one forward pass of up to max_batch tokens (architecture-specific).
@@ -39,15 +42,21 @@ class Workspace {
   // Calibration hook: when set, forward() shows its activations to the observer.
   void set_observer(ActivationObserver* o) { observer_ = o; }
   ActivationObserver* observer() const { return observer_; }
+  // What the sparse decode path computed vs what dense would have (since the last reset).
+  SparsityStats& sparsity_stats() { return stats_; }
 
  private:
   ActivationObserver* observer_ = nullptr;
+  SparsityStats stats_;
 };
 
 class Model {
  public:
   virtual ~Model() = default;
   virtual const HParams& hparams() const = 0;
+
+  // The per-layer matrices sparsity methods repack (empty if the architecture has none).
+  virtual std::vector<LayerMatrices> layer_matrices() const { return {}; }
 
   virtual std::unique_ptr<Workspace> make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const = 0;
 

@@ -3,7 +3,9 @@
 
 #include <algorithm>
 
+#include "core/sha256.h"
 #include "model/registry.h"
+#include "sparsity/sidecar.h"
 #include "runtime/engine_impl.h"
 
 namespace skim {
@@ -54,6 +56,15 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   mi.n_ctx = opt.n_ctx > 0 ? std::min(opt.n_ctx, hp.n_ctx_train) : hp.n_ctx_train;
   mi.n_threads = n_threads;
   mi.isa = std::string(kernels::isa_name(isa));
+  if (!opt.sparsity_path.empty()) {
+    SKIM_TRY(std::string sha, sha256_file(opt.model_path));
+    SKIM_TRY(SparsityConfig cfg, load_sidecar(opt.sparsity_path, sha, hp.n_layer));
+    mi.sparsity = fmt::format("{} {:.0f}%", method_name(cfg.method), 100.0 * cfg.target);
+    auto mats = impl->model->layer_matrices();
+    if (mats.empty()) return make_error(fmt::format("architecture '{}' has no sparse decode path", hp.arch));
+    SKIM_TRY(impl->sparsity, SparsityPolicy::build(std::move(cfg), mats));
+    mi.sparsity_repacked_bytes = static_cast<int64_t>(impl->sparsity->repacked_bytes());
+  }
   for (const auto& t : impl->file.tensors()) {
     if (t.shape.size() == 2) mi.weight_bytes_per_token += static_cast<int64_t>(t.nbytes);
   }

@@ -27,6 +27,7 @@ struct Engine::Impl {
   kernels::OpsTable ops;  // same Isa as kt
   std::unique_ptr<ThreadPool> pool;
   ModelInfo info;
+  std::unique_ptr<SparsityPolicy> sparsity;  // null: dense
   int32_t n_batch = 512;
 };
 
@@ -38,7 +39,7 @@ struct Session::Impl {
   int32_t n_past = 0;
 
   Impl(const Engine::Impl* e, int32_t n_ctx);
-  ExecContext exec() const { return ExecContext{engine->kt, engine->ops, *engine->pool}; }
+  ExecContext exec() const { return ExecContext{engine->kt, engine->ops, *engine->pool, engine->sparsity.get()}; }
 };
 
 // Access to the pimpl structs for runtime code outside engine.cpp/session.cpp

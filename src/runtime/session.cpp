@@ -23,6 +23,8 @@ Session::~Session() = default;
 int32_t Session::n_past() const { return impl_->n_past; }
 int32_t Session::n_ctx() const { return impl_->kv.n_ctx(); }
 void Session::clear() { impl_->n_past = 0; }
+double Session::measured_sparsity() const { return impl_->ws->sparsity_stats().sparsity(); }
+void Session::reset_sparsity_stats() { impl_->ws->sparsity_stats() = SparsityStats{}; }
 std::span<const float> Session::logits() const { return impl_->logits; }
 
 Status Session::eval(std::span<const int32_t> tokens) {

@@ -6,7 +6,8 @@
 // Job, then either waits for the whole result or streams server-sent events from it.
 // A stream's writer wakes at least once a second; with no news it writes an SSE comment,
 // so a client that has gone away is noticed (the write fails) even while its request is
-// queued or its prompt is being processed, and its Job is cancelled.
+// queued or its prompt is being processed, and its Job is cancelled. A non-streaming
+// handler polls its connection (ConnectionProbe) while it waits, to the same end.
 //
 // Invariants: every response with status >= 400 carries an OpenAI-shaped JSON error (the
 // error handler fills bodies httplib left empty: 404, 413, 400 on broken HTTP); an
@@ -30,6 +31,7 @@
 
 #include "server/api_error.h"
 #include "server/chat_page.h"
+#include "server/connection_probe.h"
 #include "server/job.h"
 #include "server/metrics.h"
 #include "server/openai_request.h"
@@ -228,13 +230,15 @@ void Server::Impl::generate(const httplib::Request& req, httplib::Response& res,
                                   kFingerprint);
 
   if (!rq.stream) {
+    const server::ConnectionProbe probe(req.local_port, req.remote_addr, req.remote_port);
     std::string text;
     std::vector<server::LogprobEntry> logprobs;
     server::Delta d;
     do {
-      d = job->take(1000ms);
+      d = job->take(500ms);
       text += d.text;
       for (auto& e : d.logprobs) logprobs.push_back(std::move(e));
+      if (!d.finished && probe.peer_closed()) job->cancel();  // it then ends with an error
     } while (!d.finished);
     metrics.requests_in_flight.fetch_sub(1);
     if (d.error) return send_error(res, *d.error);

@@ -1,6 +1,6 @@
 // server_api_test.cpp — the HTTP API of an in-process server on a loopback port: every
 // endpoint, the OpenAI response and stream shapes, usage, logprobs, auth, metrics, the
-// bounded queue (503), cancellation on disconnect, continuous batching (concurrent greedy
+// bounded queue (503), cancellation on disconnect (streaming or not), continuous batching (concurrent greedy
 // requests equal sequential ones) and prompt chunks interleaved with decoding.
 #include <gtest/gtest.h>
 
@@ -267,6 +267,31 @@ TEST(ServerApi, ClientDisconnectCancelsTheGeneration) {
   const std::string m = http(port, "GET", "/metrics").body;
   EXPECT_LT(metric_value(m, "skim_generated_tokens_total"), 100);  // stopped long before 400
   EXPECT_EQ(post_json(port, "/v1/completions", {{"prompt", "Hi"}, {"max_tokens", 1}}).status, 200);
+}
+
+TEST(ServerApi, ClientDisconnectCancelsANonStreamingRequest) {
+  auto o = test_options();
+  o.parallel = 1;
+  auto srv = start_server(o);
+  ASSERT_TRUE(srv);
+  const int port = srv->port();
+  json body = {{"prompt", "Once upon a time"}, {"max_tokens", 400}, {"temperature", 0}, {"ignore_eos", true}};
+  auto c = std::make_unique<HttpConnection>(port);
+  ASSERT_TRUE(c->send_all(make_request("POST", "/v1/completions", body.dump())));
+  for (int i = 0; i < 300 && metric_value(http(port, "GET", "/metrics").body, "skim_slots_busy") != 1; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  c->abort();
+  double cancelled = 0, busy = 1;
+  for (int i = 0; i < 300 && (cancelled < 1 || busy != 0); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const std::string m = http(port, "GET", "/metrics").body;
+    cancelled = metric_value(m, "skim_requests_cancelled_total");
+    busy = metric_value(m, "skim_slots_busy");
+  }
+  EXPECT_EQ(cancelled, 1);
+  EXPECT_EQ(busy, 0);
+  EXPECT_LT(metric_value(http(port, "GET", "/metrics").body, "skim_generated_tokens_total"), 200);
 }
 
 TEST(ServerApi, ConcurrentGreedyRequestsEqualSequentialOnes) {

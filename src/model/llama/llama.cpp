@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels/sparse.h"
 #include "model/layers.h"
 #include "model/weights.h"
 
@@ -36,6 +37,7 @@ class LlamaWorkspace final : public Workspace {
       need(l.wq); need(l.wk); need(l.wv); need(l.wo); need(l.w_gate); need(l.w_up); need(l.w_down);
     }
     scratch.resize(s);
+    active.resize(static_cast<size_t>(std::max({hp.n_embd, hp.q_dim(), hp.n_ff})));
   }
   int32_t max_batch() const override { return B_; }
 
@@ -50,12 +52,19 @@ class LlamaWorkspace final : public Workspace {
   std::vector<float> hb2;     // [B, n_ff] up
   std::vector<float> scores;  // attention scratch, per thread
   std::vector<uint8_t> scratch;  // quantized activations for matmul
+  std::vector<int32_t> active;   // [max(n_embd, q_dim, n_ff)] active-channel indices (sparse decode)
 
  private:
   int32_t B_;
 };
 
 }  // namespace
+
+std::vector<LayerMatrices> LlamaModel::layer_matrices() const {
+  std::vector<LayerMatrices> m;
+  for (const auto& l : w_.layers) m.push_back({l.wq, l.wk, l.wv, l.wo, l.w_gate, l.w_up, l.w_down});
+  return m;
+}
 
 std::unique_ptr<Workspace> LlamaModel::make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const {
   return std::make_unique<LlamaWorkspace>(hp_, w_, max_batch, n_ctx, n_threads);
@@ -83,6 +92,20 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
   auto mm = [&](const TensorView& w, const float* x, float* y, int32_t n) {
     kernels::matmul(kt, ctx.pool, w, x, y, n, scratch);
   };
+  // Sparse decode (single token with a sparsity policy): the active channels of an input.
+  const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
+  const bool teal = sp && sp->method() == SparsityMethod::kTeal;
+  const bool cats = sp && sp->method() == SparsityMethod::kCats;
+  SparsityStats& stats = ws.sparsity_stats();
+  auto select = [&](const float* x, int32_t n, float threshold) -> std::span<const int32_t> {
+    const int32_t k = kt.select_active(x, n, threshold, ws.active.data());
+    stats.kept += k;
+    stats.total += n;
+    return {ws.active.data(), static_cast<size_t>(k)};
+  };
+  auto sparse_in = [&](const kernels::TransposedMatrix& wt, const float* x, std::span<const int32_t> idx, float* y) {
+    kernels::matvec_sparse_input(kt, ctx.pool, wt, x, idx, y);
+  };
 
   // Embeddings: x[t] = token_embd[tokens[t]]
   for (int32_t t = 0; t < T; ++t) kernels::get_row(w_.token_embd, tokens[t], ws.x.data() + static_cast<size_t>(t) * d);
@@ -94,9 +117,17 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
     // --- attention block ---
     layers::rms_norm(ops, ws.x.data(), L.attn_norm, ws.xb.data(), d, T, hp_.rms_eps);
     if (obs) obs->observe(il, ActivationSite::kAttnIn, ws.xb.data(), T, d);
-    mm(L.wq, ws.xb.data(), ws.q.data(), T);
-    mm(L.wk, ws.xb.data(), ws.k.data(), T);
-    mm(L.wv, ws.xb.data(), ws.v.data(), T);
+    if (teal) {
+      const SparseLayer& S = sp->layer(il);
+      auto idx = select(ws.xb.data(), d, sp->threshold(il, SparsitySite::kQkvIn));
+      sparse_in(S.q, ws.xb.data(), idx, ws.q.data());
+      sparse_in(S.k, ws.xb.data(), idx, ws.k.data());
+      sparse_in(S.v, ws.xb.data(), idx, ws.v.data());
+    } else {
+      mm(L.wq, ws.xb.data(), ws.q.data(), T);
+      mm(L.wk, ws.xb.data(), ws.k.data(), T);
+      mm(L.wv, ws.xb.data(), ws.v.data(), T);
+    }
     uint16_t* kc = kv.k(il);
     uint16_t* vc = kv.v(il);
     for (int32_t t = 0; t < T; ++t) {
@@ -112,18 +143,44 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
     layers::attention(ops, ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, kv.n_ctx(),
                       ws.scores.data());
     if (obs) obs->observe(il, ActivationSite::kOIn, ws.att.data(), T, qd);
-    mm(L.wo, ws.att.data(), ws.xb2.data(), T);
+    if (teal) {
+      auto idx = select(ws.att.data(), qd, sp->threshold(il, SparsitySite::kOIn));
+      sparse_in(sp->layer(il).o, ws.att.data(), idx, ws.xb2.data());
+    } else {
+      mm(L.wo, ws.att.data(), ws.xb2.data(), T);
+    }
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
 
     // --- SwiGLU MLP block ---
     layers::rms_norm(ops, ws.x.data(), L.ffn_norm, ws.xb.data(), d, T, hp_.rms_eps);
     if (obs) obs->observe(il, ActivationSite::kMlpIn, ws.xb.data(), T, d);
-    mm(L.w_gate, ws.xb.data(), ws.hb.data(), T);
-    mm(L.w_up, ws.xb.data(), ws.hb2.data(), T);
-    if (obs) obs->observe(il, ActivationSite::kGate, ws.hb.data(), T, ff);
-    layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), static_cast<int64_t>(T) * ff);
-    if (obs) obs->observe(il, ActivationSite::kDownIn, ws.hb.data(), T, ff);
-    mm(L.w_down, ws.hb.data(), ws.xb2.data(), T);
+    if (teal) {
+      // TEAL: gate/up read the sparse block input; down reads sparse silu(gate)*up.
+      const SparseLayer& S = sp->layer(il);
+      auto idx = select(ws.xb.data(), d, sp->threshold(il, SparsitySite::kGateUpIn));
+      sparse_in(S.gate, ws.xb.data(), idx, ws.hb.data());
+      sparse_in(S.up, ws.xb.data(), idx, ws.hb2.data());
+      layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), ff);
+      auto idx_down = select(ws.hb.data(), ff, sp->threshold(il, SparsitySite::kDownIn));
+      sparse_in(S.down, ws.hb.data(), idx_down, ws.xb2.data());
+    } else if (cats) {
+      // CATS: gate dense; neurons with |silu(gate)| above the threshold get their up row
+      // and down column computed, the rest are skipped.
+      mm(L.w_gate, ws.xb.data(), ws.hb.data(), 1);
+      for (int32_t i = 0; i < ff; ++i) ws.hb[static_cast<size_t>(i)] /= 1.0f + std::exp(-ws.hb[static_cast<size_t>(i)]);
+      auto idx = select(ws.hb.data(), ff, sp->threshold(il, SparsitySite::kDownIn));
+      const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, L.w_up.type, ws.xb.data(), 1, d, scratch);
+      kernels::matmul_rows(kt, ctx.pool, L.w_up, xq, idx, ws.hb2.data());
+      for (int32_t i : idx) ws.hb[static_cast<size_t>(i)] *= ws.hb2[static_cast<size_t>(i)];
+      sparse_in(sp->layer(il).down, ws.hb.data(), idx, ws.xb2.data());
+    } else {
+      mm(L.w_gate, ws.xb.data(), ws.hb.data(), T);
+      mm(L.w_up, ws.xb.data(), ws.hb2.data(), T);
+      if (obs) obs->observe(il, ActivationSite::kGate, ws.hb.data(), T, ff);
+      layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), static_cast<int64_t>(T) * ff);
+      if (obs) obs->observe(il, ActivationSite::kDownIn, ws.hb.data(), T, ff);
+      mm(L.w_down, ws.hb.data(), ws.xb2.data(), T);
+    }
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
   }
 

@@ -1,0 +1,40 @@
+#include "sparsity/policy.h"
+
+#include <fmt/core.h>
+
+namespace skim {
+
+namespace {
+Result<kernels::TransposedMatrix> repack(const TensorView& w) {
+  if (w.type == DType::kQ4_1) return kernels::transpose_exact(w);
+  return kernels::transpose_repack(w, DType::kQ8_0);
+}
+}  // namespace
+
+Result<std::unique_ptr<SparsityPolicy>> SparsityPolicy::build(SparsityConfig cfg, std::span<const LayerMatrices> layers) {
+  if (cfg.n_layer() != static_cast<int32_t>(layers.size())) {
+    return make_error(fmt::format("sparsity config has {} layers, the model {}", cfg.n_layer(), layers.size()));
+  }
+  auto p = std::unique_ptr<SparsityPolicy>(new SparsityPolicy());
+  p->layers_.resize(layers.size());
+  for (size_t l = 0; l < layers.size(); ++l) {
+    const LayerMatrices& m = layers[l];
+    SparseLayer& s = p->layers_[l];
+    if (cfg.method == SparsityMethod::kTeal) {
+      SKIM_TRY(s.q, repack(m.wq));
+      SKIM_TRY(s.k, repack(m.wk));
+      SKIM_TRY(s.v, repack(m.wv));
+      SKIM_TRY(s.o, repack(m.wo));
+      SKIM_TRY(s.gate, repack(m.w_gate));
+      SKIM_TRY(s.up, repack(m.w_up));
+    }
+    if (cfg.method == SparsityMethod::kTeal || cfg.method == SparsityMethod::kCats) {
+      SKIM_TRY(s.down, repack(m.w_down));
+    }
+    for (const auto* t : {&s.q, &s.k, &s.v, &s.o, &s.gate, &s.up, &s.down}) p->repacked_bytes_ += t->bytes().size();
+  }
+  p->cfg_ = std::move(cfg);
+  return p;
+}
+
+}  // namespace skim
