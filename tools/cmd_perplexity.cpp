@@ -29,6 +29,8 @@ void add_perplexity(CLI::App& root, int& exit_code) {
       exit_code = fail(text.error().message);
       return;
     }
+    // llama-perplexity's -f drops one trailing newline from the file; do the same.
+    if (!text->empty() && text->back() == '\n') text->pop_back();
     ModelOptions mo = o->m;
     mo.ctx = o->p.n_ctx;
     mo.batch = std::max(mo.batch, o->p.n_ctx);
