@@ -7,12 +7,18 @@
 //
 // "hot" reuses one matrix (it stays in L2/L3: an upper bound), "cold" cycles through copies
 // totalling >= 256 MiB so the weights stream from DRAM, as in real decode (93 MiB/token).
-// Also one T=64 matmul (prefill-like) to watch the multi-column path, and single-thread
-// matvecs for the Gemma 3 types (Q5_0, Q4_K, Q6_K). Times are wall-clock: on a shared,
-// loaded machine compare the CPU column too, and quote ratios between runs.
-// Run: ./build/kernels_bench --benchmark_counters_tabular=true
+// Also single-thread matvecs for the Gemma 3 types (Q5_0, Q4_K, Q6_K), and GEMMs
+// (gemm/<shape>/T<n>/<isa>/t<threads>/<path>) over the default model's shapes, written
+// r<rows>_c<cols> (576x576 attn q/o, 1536x576 gate/up, 576x1536 down, 49152x576 output)
+// for T in {1, 8, 64, 512} activation rows, each on two paths of the same binary:
+//   tiled  — kernels::matmul (SIMD quantizer + the register-tiled gemm kernel),
+//   legacy — the loop before it (scalar quantizer, 4-row tiles of vec_dot_cols calls).
+// Times are wall-clock: on a shared, loaded machine compare the CPU column too, and quote
+// ratios between runs.
+// Run: ./build/kernels_bench --benchmark_counters_tabular=true --benchmark_filter=gemm/
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 #include <string>
@@ -85,6 +91,101 @@ void run_matmul(benchmark::State& state, Isa isa, Shape s, int threads, bool col
                                                  benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
 }
 
+// The matmul before the tiled gemm kernel, kept callable to measure against: activations
+// quantized by the scalar reference (x86 semantics), then output rows split across threads
+// in 4-row tiles, each tile walking the activation rows 4 at a time with one vec_dot_cols
+// call per weight row (vec_dot per row for T == 1). scratch: matmul_scratch_bytes.
+void legacy_matmul(const skim::kernels::KernelTable& k, skim::ThreadPool& pool, const skim::TensorView& w,
+                   const float* x, float* y, int64_t T, uint8_t* scratch) {
+  const int64_t rows = w.rows(), cols = w.cols();
+  const DType act = skim::vec_dot_type(w.type);
+  const size_t rb = skim::row_bytes(act, cols);
+  const auto quantize = act == DType::kQ8_1 ? skim::kernels::ref::quantize_q8_1_x86 : skim::kernels::ref::quantize_q8_0_x86;
+  if (T == 1 || pool.size() == 1 || T * cols < 16 * 1024) {
+    for (int64_t t = 0; t < T; ++t) quantize(x + t * cols, scratch + t * rb, cols);
+  } else {
+    pool.parallel_for(T, [&](int64_t b, int64_t e, int) {
+      for (int64_t t = b; t < e; ++t) quantize(x + t * cols, scratch + t * rb, cols);
+    });
+  }
+  const skim::kernels::DTypeKernels& kt = k[w.type];
+  auto work = [&](int64_t r0, int64_t r1) {
+    if (T == 1) {
+      for (int64_t r = r0; r < r1; ++r) y[r] = kt.vec_dot(cols, w.row(r), scratch);
+      return;
+    }
+    float out[skim::kernels::kMaxDotCols];
+    for (int64_t rt = r0; rt < r1; rt += 4) {
+      const int64_t re = std::min(rt + 4, r1);
+      for (int64_t t0 = 0; t0 < T; t0 += skim::kernels::kMaxDotCols) {
+        const int nc = static_cast<int>(std::min<int64_t>(skim::kernels::kMaxDotCols, T - t0));
+        for (int64_t r = rt; r < re; ++r) {
+          kt.vec_dot_cols(cols, w.row(r), scratch + t0 * rb, rb, nc, out);
+          for (int c = 0; c < nc; ++c) y[(t0 + c) * rows + r] = out[c];
+        }
+      }
+    }
+  };
+  if (pool.size() == 1) {
+    work(0, rows);
+    return;
+  }
+  pool.run([&](int ti, int n) {
+    const int64_t tiles = (rows + 3) / 4;
+    const int64_t per = (tiles + n - 1) / n;
+    const int64_t r0 = std::min(rows, ti * per * 4), r1 = std::min(rows, (ti + 1) * per * 4);
+    if (r0 < r1) work(r0, r1);
+  });
+}
+
+void run_gemm(benchmark::State& state, Isa isa, Shape s, int threads, int64_t T, bool legacy) {
+  const skim::kernels::KernelTable k = skim::kernels::make_kernel_table(isa);
+  skim::ThreadPool pool(threads);
+  const Weights w = make_weights(s, 1);
+  std::vector<float> x(static_cast<size_t>(T * s.cols)), y(static_cast<size_t>(T * s.rows));
+  std::mt19937 rng(7);
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  for (float& v : x) v = dist(rng);
+  std::vector<uint8_t> scratch(skim::kernels::matmul_scratch_bytes(s.type, s.cols, T) + 64);
+  const auto view = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data());
+  for (auto _ : state) {
+    if (legacy) {
+      legacy_matmul(k, pool, view, x.data(), y.data(), T, scratch.data());
+    } else {
+      skim::kernels::matmul(k, pool, view, x.data(), y.data(), T, scratch);
+    }
+    benchmark::DoNotOptimize(y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * static_cast<double>(s.rows * s.cols * T) * static_cast<double>(state.iterations()),
+                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+}
+
+// The matmul shapes of one SmolLM2-135M token, rows x cols (out x in).
+void register_gemms(Isa isa, int max_threads) {
+  const Shape shapes[] = {
+      {"q4_1_r576_c576", DType::kQ4_1, 576, 576},
+      {"q4_1_r1536_c576", DType::kQ4_1, 1536, 576},
+      {"q4_1_r576_c1536", DType::kQ4_1, 576, 1536},
+      {"q8_0_r49152_c576", DType::kQ8_0, 49152, 576},
+  };
+  const std::string in(skim::kernels::isa_name(isa));
+  for (const Shape& s : shapes) {
+    for (int64_t T : {1, 8, 64, 512}) {
+      for (int threads = 1; threads <= max_threads; ++threads) {
+        if (threads > 1 && T != 1 && T != 512) continue;
+        for (bool legacy : {true, false}) {
+          const std::string name = std::string("gemm/") + s.name + "/T" + std::to_string(T) + "/" + in + "/t" +
+                                   std::to_string(threads) + (legacy ? "/legacy" : "/tiled");
+          benchmark::RegisterBenchmark(name.c_str(), run_gemm, isa, s, threads, T, legacy)
+              ->Unit(benchmark::kMicrosecond)
+              ->UseRealTime();
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -122,10 +223,7 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }
-    const std::string name = std::string("matmul_T64/q4_1_576x1536/") + in + "/t1";
-    benchmark::RegisterBenchmark(name.c_str(), run_matmul, isa, shapes[0], 1, false, int64_t{64})
-        ->Unit(benchmark::kMicrosecond)
-        ->UseRealTime();
+    if (isa != Isa::kScalar) register_gemms(isa, max_threads);
   }
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

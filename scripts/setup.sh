@@ -60,3 +60,11 @@ if ! python3 -c 'import openai' >/dev/null 2>&1; then
     python3 -m pip install -q --break-system-packages openai ||
     echo "setup: could not install openai; the server's OpenAI-client test will be skipped" >&2
 fi
+
+# `make sweep` draws its Pareto plot with matplotlib (PyPI).
+if ! python3 -c 'import matplotlib' >/dev/null 2>&1; then
+  echo "setup: installing the matplotlib Python package" >&2
+  python3 -m pip install -q matplotlib 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages matplotlib ||
+    echo "setup: could not install matplotlib; scripts/plot_sweep.py will not run" >&2
+fi

@@ -36,19 +36,24 @@ void add_bench(CLI::App& root, int& exit_code) {
       return;
     }
     const ModelInfo& mi = engine->info();
+    // Peak RSS of the inference itself, read before the bandwidth probe's buffer exists.
+    const int64_t rss = peak_rss_bytes();
+    const double rss_mib = static_cast<double>(rss) / (1 << 20);
+    // KV cache: K and V, [n_layer][n_ctx][kv_dim] fp16 each.
+    const int64_t kv_bytes = int64_t{2} * mi.n_layer * mi.n_ctx * (mi.n_embd / mi.n_head * mi.n_head_kv) * 2;
     double bw = 0, roof = 0;
     if (o->roofline) {
       bw = measure_read_bandwidth(mi.n_threads);
       roof = bw / static_cast<double>(mi.weight_bytes_per_token);
     }
-    const double rss_mib = static_cast<double>(peak_rss_bytes()) / (1 << 20);
     if (o->json) {
       nlohmann::json j;
       j["model"] = mi.name;
       j["model_bytes"] = mi.file_bytes;
       j["threads"] = mi.n_threads;
       j["isa"] = mi.isa;
-      j["peak_rss_bytes"] = peak_rss_bytes();
+      j["peak_rss_bytes"] = rss;
+      j["kv_cache_bytes"] = kv_bytes;
       j["weight_bytes_per_token"] = mi.weight_bytes_per_token;
       for (const auto& t : *r) {
         j["tests"].push_back({{"test", t.test}, {"avg_ts", t.mean}, {"stddev_ts", t.stddev}, {"samples_ts", t.samples}});
@@ -72,7 +77,9 @@ void add_bench(CLI::App& root, int& exit_code) {
         if (t.test.rfind("tg", 0) == 0) fmt::print("{}: {:.0f}% of the roofline\n", t.test, 100.0 * t.mean / roof);
       }
     }
-    fmt::print(stderr, "peak RSS {:.1f} MiB\n", rss_mib);
+    fmt::print(stderr, "peak RSS {:.1f} MiB (model file {:.1f} MiB + KV cache {:.1f} MiB + {:.1f} MiB other)\n", rss_mib,
+               static_cast<double>(mi.file_bytes) / (1 << 20), static_cast<double>(kv_bytes) / (1 << 20),
+               rss_mib - static_cast<double>(mi.file_bytes + kv_bytes) / (1 << 20));
   });
 }
 

@@ -1,6 +1,9 @@
 // cmd_calibrate.cpp — `skim calibrate --method teal --sparsity 0.4 -o FILE`: thresholds
 // from calibration text (default: every file in ../shared/data/calibration) -> sidecar.
+// `--allocation greedy` (TEAL) spreads the target over layers and sites by TEAL's greedy
+// search on block-output error; the sidecar path goes to stdout (or --json), logs to stderr.
 #include <filesystem>
+#include <nlohmann/json.hpp>
 
 #include "cli_common.h"
 #include "skim/sparsity.h"
@@ -30,16 +33,23 @@ void add_calibrate(CLI::App& root, int& exit_code) {
     ModelOptions m;
     CalibrateOptions c;
     std::string out;
+    bool json = false;
   };
   auto o = std::make_shared<Opts>();
   add_model_options(app, o->m, /*with_sparsity=*/false);
   app->add_option("--method", o->c.method, "teal | cats")->check(CLI::IsMember({"teal", "cats"}));
   app->add_option("--sparsity", o->c.sparsity, "target sparsity in [0, 1)")->check(CLI::Range(0.0, 0.99));
-  app->add_option("--allocation", o->c.allocation, "per-layer allocation: uniform");
+  app->add_option("--allocation", o->c.allocation,
+                  "uniform (every layer and site at the target) | greedy (TEAL: per (layer, site) by block-output error)")
+      ->check(CLI::IsMember({"uniform", "greedy"}));
+  app->add_option("--greedy-rows", o->c.greedy_rows, "greedy: calibration rows per (layer, site) for the error")
+      ->check(CLI::Range(1, 4096));
+  app->add_option("--greedy-step", o->c.greedy_step, "greedy: sparsity increment per step")->check(CLI::Range(0.005, 0.5));
   app->add_option("--data", o->c.files, "calibration text files (default: ../shared/data/calibration/*.txt)");
   app->add_option("--tokens", o->c.max_tokens, "calibration tokens to run")->check(CLI::PositiveNumber);
   app->add_option("--seed", o->c.seed, "seed for the choice of calibration chunks");
   app->add_option("-o,--output", o->out, "sidecar file to write")->required();
+  app->add_flag("--json", o->json, "print the sidecar path and the allocation as JSON");
   app->add_flag("--no-progress", [o](int64_t) { o->c.progress = false; }, "no progress bar");
   app->callback([o, &exit_code] {
     if (o->c.files.empty()) o->c.files = default_calibration_files();
@@ -59,9 +69,26 @@ void add_calibrate(CLI::App& root, int& exit_code) {
       exit_code = fail(r.error().message);
       return;
     }
-    fmt::print("{}\n", r->sidecar_path);
-    fmt::print(stderr, "calibrated {} {:.0f}% on {} tokens in {:.1f} s\n", o->c.method, 100 * o->c.sparsity, r->tokens,
-               r->seconds);
+    if (o->json) {
+      nlohmann::json j = {{"sidecar", r->sidecar_path},       {"method", o->c.method},
+                          {"allocation", o->c.allocation},    {"target", o->c.sparsity},
+                          {"allocated_sparsity", r->allocated_sparsity},
+                          {"site_sparsity", {{"qkv_in", r->site_sparsity[0]}, {"o_in", r->site_sparsity[1]},
+                                             {"gate_up_in", r->site_sparsity[2]}, {"down_in", r->site_sparsity[3]}}},
+                          {"tokens", r->tokens},              {"seconds", r->seconds}};
+      fmt::print("{}\n", j.dump(2));
+    } else {
+      fmt::print("{}\n", r->sidecar_path);
+    }
+    fmt::print(stderr, "calibrated {} {} {:.0f}% on {} tokens in {:.1f} s\n", o->c.method, o->c.allocation,
+               100 * o->c.sparsity, r->tokens, r->seconds);
+    if (o->c.allocation == "greedy") {
+      fmt::print(stderr,
+                 "allocated {:.1f}% (parameter-weighted); mean over layers: q/k/v in {:.1f}%, o in {:.1f}%, "
+                 "gate/up in {:.1f}%, down in {:.1f}%\n",
+                 100 * r->allocated_sparsity, 100 * r->site_sparsity[0], 100 * r->site_sparsity[1],
+                 100 * r->site_sparsity[2], 100 * r->site_sparsity[3]);
+    }
   });
 }
 

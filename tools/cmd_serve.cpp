@@ -47,8 +47,8 @@ void add_serve(CLI::App& root, int& exit_code) {
   app->add_option("-c,--ctx-size", o->s.ctx_size, "context positions per slot (0: the model's training context)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
-  app->add_option("-b,--batch-size", o->m.batch, "prompt tokens per forward pass (prompts are read in chunks of this "
-                                                 "size between decode steps)")
+  app->add_option("-b,--batch-size", o->m.batch, "prompt tokens per scheduler step (joining prompts are read in "
+                                                 "chunks, batched with the streams' decode tokens)")
       ->capture_default_str()
       ->check(CLI::Range(1, 8192));
   app->add_option("--queue-size", o->s.max_queue, "requests that may wait for a slot; beyond that: 503")

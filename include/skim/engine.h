@@ -76,6 +76,7 @@ struct ChatMessage {
 };
 
 class Session;
+class Batch;
 
 class Engine {
  public:
@@ -99,9 +100,16 @@ class Engine {
   // the engine's context size; a smaller value gives a smaller cache (server slots).
   std::unique_ptr<Session> new_session(int32_t n_ctx = 0) const;
 
+  // Scratch for multi-sequence forward passes (continuous batching): up to max_tokens
+  // tokens and max_seqs sequences per pass, sessions of up to n_ctx positions (0: the
+  // engine's context). Allocated once; see Batch.
+  std::unique_ptr<Batch> new_batch(int32_t max_tokens, int32_t max_seqs, int32_t n_ctx = 0) const;
+
   // One decode step for several sequences at once (continuous batching): appends
-  // tokens[i] to sessions[i] and leaves each session's logits() for its new last token.
-  // The sessions must be distinct and each must have room for one more position.
+  // tokens[i] to sessions[i] in ONE forward pass and leaves each session's logits() for its
+  // new last token. The sessions must be distinct and each must have room for one more
+  // position. Uses a batch the engine keeps (grown when a call needs more rows; calls are
+  // serialized); a scheduler that owns a Batch calls Batch::decode instead.
   Status decode_step(std::span<Session* const> sessions, std::span<const int32_t> tokens) const;
 
   struct Impl;
@@ -110,7 +118,38 @@ class Engine {
   explicit Engine(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
   friend class Session;
+  friend class Batch;
   friend struct EngineAccess;  // runtime internals (runtime/engine_impl.h)
+};
+
+// A reusable multi-sequence forward pass: the rows of every run share each matrix
+// product (weights are read once per pass for all sequences), while positions, KV caches
+// and attention stay per session. Holds the activation workspace and the logits of one
+// pass; step() does not allocate. Not thread-safe: one pass at a time. The Engine must
+// outlive it; sessions must come from the same Engine.
+class Batch {
+ public:
+  struct Run {
+    Session* session = nullptr;
+    std::span<const int32_t> tokens;  // appended after the session's positions
+    bool want_logits = true;          // leave logits() for the last token (else untouched)
+  };
+  ~Batch();
+  int32_t max_tokens() const;
+  int32_t max_seqs() const;
+
+  // One forward pass over all runs (distinct sessions, >= 1 token each, total tokens <=
+  // max_tokens, runs <= max_seqs, each fitting its session's context). On success each
+  // session holds its new positions; on error no session changes.
+  Status step(std::span<const Run> runs);
+  // step() with one token per session, logits for all (a decode step).
+  Status decode(std::span<Session* const> sessions, std::span<const int32_t> tokens);
+
+  struct Impl;
+  explicit Batch(std::unique_ptr<Impl> impl);
+
+ private:
+  std::unique_ptr<Impl> impl_;
 };
 
 class Session {
@@ -147,6 +186,7 @@ class Session {
 
  private:
   std::unique_ptr<Impl> impl_;
+  friend class Batch;
   friend struct EngineAccess;
 };
 

@@ -20,8 +20,8 @@
 //  - Text is emitted only when it is complete UTF-8 and cannot be the start of a stop
 //    string; stop strings are never emitted. Tokens and finish reasons equal those of
 //    Session::generate for the same inputs (same sampler, same checks in the same order),
-//    and so does the text, except that at an end-of-generation token the text still held
-//    back (the start of a stop string that never completed) is emitted, not dropped.
+//    and so does the text: at an end-of-generation token both emit the text still held
+//    back (the start of a stop string that never completed), not drop it.
 //  - finish_reason is "stop" (an end-of-generation token or a stop string) or "length"
 //    (max_tokens reached or the session's context is full). After finished, next() keeps
 //    returning an empty finished step.

@@ -55,6 +55,7 @@ CpuFeatures CpuFeatures::detect() {
     f.avx2 = avx && ymm_ok && ((b >> 5) & 1);
     f.avx512f = zmm_ok && ((b >> 16) & 1);
     f.avx512bw = zmm_ok && ((b >> 30) & 1);
+    f.avx512dq = zmm_ok && ((b >> 17) & 1);
     f.avx512vl = zmm_ok && ((b >> 31) & 1);
     f.avx512vnni = zmm_ok && ((c >> 11) & 1);
     f.amx_tile = amx_ok && ((d >> 24) & 1);
@@ -78,6 +79,7 @@ std::string CpuFeatures::describe() const {
   add(f16c, "f16c");
   add(avx512f, "avx512f");
   add(avx512bw, "avx512bw");
+  add(avx512dq, "avx512dq");
   add(avx512vl, "avx512vl");
   add(avx512vnni, "avx512vnni");
   add(avx512bf16, "avx512bf16");

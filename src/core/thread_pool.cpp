@@ -1,14 +1,25 @@
+// thread_pool.cpp — slot claiming, spin-then-yield-then-sleep waits (see thread_pool.h).
 #include "core/thread_pool.h"
 
 #include <immintrin.h>
+#include <sched.h>
 
 namespace skim {
+
 namespace {
-constexpr int kSpinIterations = 20000;  // ~ tens of microseconds before sleeping
-}
+
+// Idle workers: pause this many times (a few tens of microseconds: long enough to bridge
+// the serial ops between two products of a decode step), yielding the core every
+// kYieldEvery pauses so an oversubscribed machine can run someone else, then sleep.
+constexpr int kSpinIterations = 20000;
+constexpr int kYieldEvery = 256;
+
+constexpr uint64_t pack(uint32_t gen, uint32_t slot) { return (static_cast<uint64_t>(gen) << 32) | slot; }
+
+}  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker(); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -18,26 +29,49 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
+void ThreadPool::run_slots(uint32_t gen) {
+  uint64_t c = claim_.load(std::memory_order_acquire);
+  for (;;) {
+    if (static_cast<uint32_t>(c >> 32) != gen) return;
+    const uint32_t slot = static_cast<uint32_t>(c);
+    if (slot >= static_cast<uint32_t>(n_threads_)) return;
+    if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
+    // A successful claim of an unfinished dispatch: task_ is that dispatch's (the caller
+    // publishes a new task only after every slot of the previous one is done).
+    task_(task_ctx_, static_cast<int>(slot), n_threads_);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_threads_) done_.notify_all();
+    c = claim_.load(std::memory_order_acquire);
+  }
+}
+
 void ThreadPool::dispatch(Trampoline t, void* ctx) {
+  const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
   task_ = t;
   task_ctx_ = ctx;
-  pending_.store(n_threads_ - 1, std::memory_order_relaxed);
-  generation_.fetch_add(1, std::memory_order_acq_rel);
+  done_.store(0, std::memory_order_relaxed);
+  claim_.store(pack(gen, 1), std::memory_order_release);  // slot 0 is the caller's
+  generation_.store(gen, std::memory_order_release);
   generation_.notify_all();
   t(ctx, 0, n_threads_);
-  // Wait for the workers: spin, then sleep on pending_.
+  done_.fetch_add(1, std::memory_order_acq_rel);
+  run_slots(gen);  // whatever the workers have not picked up yet
+  // Wait for slots other threads claimed: spin, yield, then sleep on done_.
   for (int spin = 0;; ++spin) {
-    int p = pending_.load(std::memory_order_acquire);
-    if (p == 0) break;
+    const int d = done_.load(std::memory_order_acquire);
+    if (d == n_threads_) break;
     if (spin < kSpinIterations) {
-      _mm_pause();
+      if (spin % kYieldEvery == kYieldEvery - 1) {
+        sched_yield();
+      } else {
+        _mm_pause();
+      }
     } else {
-      pending_.wait(p, std::memory_order_acquire);
+      done_.wait(d, std::memory_order_acquire);
     }
   }
 }
 
-void ThreadPool::worker(int index) {
+void ThreadPool::worker() {
   uint32_t seen = 0;
   for (;;) {
     uint32_t g;
@@ -45,15 +79,18 @@ void ThreadPool::worker(int index) {
       g = generation_.load(std::memory_order_acquire);
       if (g != seen) break;
       if (spin < kSpinIterations) {
-        _mm_pause();
+        if (spin % kYieldEvery == kYieldEvery - 1) {
+          sched_yield();
+        } else {
+          _mm_pause();
+        }
       } else {
         generation_.wait(seen, std::memory_order_acquire);
       }
     }
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
-    task_(task_ctx_, index, n_threads_);
-    if (pending_.fetch_sub(1, std::memory_order_acq_rel) == 1) pending_.notify_all();
+    run_slots(g);
   }
 }
 

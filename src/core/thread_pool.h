@@ -1,9 +1,18 @@
 // thread_pool.h — a persistent pool of worker threads, created once per engine.
 //
-// run(fn) executes fn(thread_index, n_threads) on every thread (the caller is thread 0)
-// and returns when all have finished. Workers spin briefly on a generation counter, then
-// sleep on it (C++20 atomic wait = futex), so back-to-back dispatches during decode cost
-// a few hundred nanoseconds, and an idle pool costs nothing. No allocation per dispatch.
+// run(fn) executes fn(slot, n_threads) once for every slot in [0, n_threads) and returns
+// when all have finished. Slots are claimed, not assigned: the caller claims slot 0 and
+// then, after finishing it, any slot no worker has claimed yet. So when a worker is slow to
+// wake (the machine is oversubscribed, the worker was descheduled), the caller does its
+// share instead of waiting for it, and a contended pool degrades to one thread's speed
+// rather than to one scheduler time slice per dispatch.
+//
+// Invariants callers may rely on: each slot runs exactly once per run(), never on two
+// threads at once, so per-slot scratch indexed by `slot` is safe; the split of the work
+// depends only on (slot, n_threads), never on which thread ran it, so results do not
+// depend on scheduling. Idle workers spin briefly, then yield, then sleep on a futex
+// (C++20 atomic wait); back-to-back dispatches cost well under a microsecond when the
+// workers are awake. No allocation per dispatch.
 #pragma once
 
 #include <atomic>
@@ -22,39 +31,43 @@ class ThreadPool {
 
   int size() const { return n_threads_; }
 
-  // Run fn(thread_index, n_threads) on all threads and wait. fn must not throw.
+  // Run fn(slot, n_threads) for every slot and wait. fn must not throw.
   template <class F>
   void run(F&& fn) {
     if (n_threads_ == 1) {
       fn(0, 1);
       return;
     }
-    auto tramp = [](void* ctx, int ti, int nt) { (*static_cast<std::remove_reference_t<F>*>(ctx))(ti, nt); };
+    auto tramp = [](void* ctx, int slot, int nt) { (*static_cast<std::remove_reference_t<F>*>(ctx))(slot, nt); };
     dispatch(tramp, &fn);
   }
 
-  // Split [0, n) into contiguous chunks, one per thread: fn(begin, end, thread_index).
+  // Split [0, n) into contiguous chunks, one per slot: fn(begin, end, slot).
   template <class F>
   void parallel_for(int64_t n, F&& fn) {
-    run([&](int ti, int nt) {
+    run([&](int slot, int nt) {
       const int64_t chunk = (n + nt - 1) / nt;
-      const int64_t b = ti * chunk;
+      const int64_t b = slot * chunk;
       const int64_t e = b + chunk < n ? b + chunk : n;
-      if (b < e) fn(b, e, ti);
+      if (b < e) fn(b, e, slot);
     });
   }
 
  private:
   using Trampoline = void (*)(void*, int, int);
   void dispatch(Trampoline t, void* ctx);
-  void worker(int index);
+  void worker();
+  // Claims and runs unclaimed slots of dispatch `gen` until none is left.
+  void run_slots(uint32_t gen);
 
   int n_threads_;
   std::vector<std::thread> workers_;
-  Trampoline task_ = nullptr;
+  Trampoline task_ = nullptr;  // valid while a dispatch has unfinished slots
   void* task_ctx_ = nullptr;
-  alignas(64) std::atomic<uint32_t> generation_{0};
-  alignas(64) std::atomic<int> pending_{0};
+  // (generation << 32) | next unclaimed slot: one word, so a claim is tied to its dispatch.
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<uint32_t> generation_{0};  // workers sleep on this
+  alignas(64) std::atomic<int> done_{0};             // finished slots of the current dispatch
   alignas(64) std::atomic<bool> stop_{false};
 };
 

@@ -18,9 +18,21 @@ namespace {
 
 DTypeKernels& slot(KernelTable& t, DType d) { return t.by_type[static_cast<size_t>(d)]; }
 
-void set_dot(KernelTable& t, DType d, VecDotFn dot, VecDotColsFn cols) {
-  slot(t, d).vec_dot = dot;
-  slot(t, d).vec_dot_cols = cols;
+// vec_dot and vec_dot_cols of type d, with the generic gemm over them.
+template <VecDotFn Dot, VecDotColsFn Cols>
+void set_dot(KernelTable& t, DType d) {
+  slot(t, d).vec_dot = Dot;
+  slot(t, d).vec_dot_cols = Cols;
+  slot(t, d).gemm = gemm_generic<Dot, Cols>;
+}
+
+// The activation quantizer of every weight type whose vec_dot_type is Q8_0 / Q8_1
+// (SIMD versions are bitwise the reference ones set in scalar_table()).
+void set_quantizers(KernelTable& t, QuantizeActFn q8_0, QuantizeActFn q8_1) {
+  for (const DTypeTraits& tr : kDTypeTraits) {
+    if (tr.vec_dot_type == DType::kQ8_0) slot(t, tr.type).quantize_act = q8_0;
+    if (tr.vec_dot_type == DType::kQ8_1) slot(t, tr.type).quantize_act = q8_1;
+  }
 }
 
 KernelTable scalar_table() {
@@ -59,17 +71,17 @@ KernelTable scalar_table() {
   slot(t, DType::kQ6_K).dequantize_row = ref::dequantize_q6_k;
   slot(t, DType::kQ8_K).dequantize_row = ref::dequantize_q8_k;
 
-  set_dot(t, DType::kF32, ref::vec_dot_f32, vec_dot_cols_generic<ref::vec_dot_f32>);
-  set_dot(t, DType::kF16, ref::vec_dot_f16, vec_dot_cols_generic<ref::vec_dot_f16>);
-  set_dot(t, DType::kBF16, ref::vec_dot_bf16, vec_dot_cols_generic<ref::vec_dot_bf16>);
-  set_dot(t, DType::kQ4_0, ref::vec_dot_q4_0, vec_dot_cols_generic<ref::vec_dot_q4_0>);
-  set_dot(t, DType::kQ4_1, ref::vec_dot_q4_1, vec_dot_cols_generic<ref::vec_dot_q4_1>);
-  set_dot(t, DType::kQ5_0, ref::vec_dot_q5_0, vec_dot_cols_generic<ref::vec_dot_q5_0>);
-  set_dot(t, DType::kQ5_1, ref::vec_dot_q5_1, vec_dot_cols_generic<ref::vec_dot_q5_1>);
-  set_dot(t, DType::kQ8_0, ref::vec_dot_q8_0, vec_dot_cols_generic<ref::vec_dot_q8_0>);
-  set_dot(t, DType::kQ4_K, ref::vec_dot_q4_k, vec_dot_cols_generic<ref::vec_dot_q4_k>);
-  set_dot(t, DType::kQ5_K, ref::vec_dot_q5_k, vec_dot_cols_generic<ref::vec_dot_q5_k>);
-  set_dot(t, DType::kQ6_K, ref::vec_dot_q6_k, vec_dot_cols_generic<ref::vec_dot_q6_k>);
+  set_dot<ref::vec_dot_f32, vec_dot_cols_generic<ref::vec_dot_f32>>(t, DType::kF32);
+  set_dot<ref::vec_dot_f16, vec_dot_cols_generic<ref::vec_dot_f16>>(t, DType::kF16);
+  set_dot<ref::vec_dot_bf16, vec_dot_cols_generic<ref::vec_dot_bf16>>(t, DType::kBF16);
+  set_dot<ref::vec_dot_q4_0, vec_dot_cols_generic<ref::vec_dot_q4_0>>(t, DType::kQ4_0);
+  set_dot<ref::vec_dot_q4_1, vec_dot_cols_generic<ref::vec_dot_q4_1>>(t, DType::kQ4_1);
+  set_dot<ref::vec_dot_q5_0, vec_dot_cols_generic<ref::vec_dot_q5_0>>(t, DType::kQ5_0);
+  set_dot<ref::vec_dot_q5_1, vec_dot_cols_generic<ref::vec_dot_q5_1>>(t, DType::kQ5_1);
+  set_dot<ref::vec_dot_q8_0, vec_dot_cols_generic<ref::vec_dot_q8_0>>(t, DType::kQ8_0);
+  set_dot<ref::vec_dot_q4_k, vec_dot_cols_generic<ref::vec_dot_q4_k>>(t, DType::kQ4_K);
+  set_dot<ref::vec_dot_q5_k, vec_dot_cols_generic<ref::vec_dot_q5_k>>(t, DType::kQ5_K);
+  set_dot<ref::vec_dot_q6_k, vec_dot_cols_generic<ref::vec_dot_q6_k>>(t, DType::kQ6_K);
 
   // Sparsity (kernels/sparse.h): transposed-weight row types and index selection.
   slot(t, DType::kF32).sparse_axpy = ref::sparse_axpy_f32;
@@ -86,15 +98,18 @@ void add_avx2(KernelTable& t) {
   t.isa = Isa::kAvx2;
   t.dot_f32 = avx2::dot_f32;
   t.axpy_f32 = avx2::axpy_f32;
-  set_dot(t, DType::kF32, avx2::vec_dot_f32, avx2::vec_dot_cols_f32);
-  set_dot(t, DType::kF16, avx2::vec_dot_f16, avx2::vec_dot_cols_f16);
-  set_dot(t, DType::kBF16, avx2::vec_dot_bf16, avx2::vec_dot_cols_bf16);
-  set_dot(t, DType::kQ4_0, avx2::vec_dot_q4_0, avx2::vec_dot_cols_q4_0);
-  set_dot(t, DType::kQ4_1, avx2::vec_dot_q4_1, avx2::vec_dot_cols_q4_1);
-  set_dot(t, DType::kQ5_0, avx2::vec_dot_q5_0, avx2::vec_dot_cols_q5_0);
-  set_dot(t, DType::kQ8_0, avx2::vec_dot_q8_0, avx2::vec_dot_cols_q8_0);
-  set_dot(t, DType::kQ4_K, avx2::vec_dot_q4_k, avx2::vec_dot_cols_q4_k);
-  set_dot(t, DType::kQ6_K, avx2::vec_dot_q6_k, avx2::vec_dot_cols_q6_k);
+  set_quantizers(t, avx2::quantize_q8_0, avx2::quantize_q8_1);
+  set_dot<avx2::vec_dot_f32, avx2::vec_dot_cols_f32>(t, DType::kF32);
+  set_dot<avx2::vec_dot_f16, avx2::vec_dot_cols_f16>(t, DType::kF16);
+  set_dot<avx2::vec_dot_bf16, avx2::vec_dot_cols_bf16>(t, DType::kBF16);
+  set_dot<avx2::vec_dot_q4_0, avx2::vec_dot_cols_q4_0>(t, DType::kQ4_0);
+  set_dot<avx2::vec_dot_q4_1, avx2::vec_dot_cols_q4_1>(t, DType::kQ4_1);
+  set_dot<avx2::vec_dot_q5_0, avx2::vec_dot_cols_q5_0>(t, DType::kQ5_0);
+  set_dot<avx2::vec_dot_q8_0, avx2::vec_dot_cols_q8_0>(t, DType::kQ8_0);
+  slot(t, DType::kQ4_1).gemm = avx2::gemm_q4_1;
+  slot(t, DType::kQ8_0).gemm = avx2::gemm_q8_0;
+  set_dot<avx2::vec_dot_q4_k, avx2::vec_dot_cols_q4_k>(t, DType::kQ4_K);
+  set_dot<avx2::vec_dot_q6_k, avx2::vec_dot_cols_q6_k>(t, DType::kQ6_K);
   slot(t, DType::kF32).sparse_axpy = avx2::sparse_axpy_f32;
   slot(t, DType::kF16).sparse_axpy = avx2::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx2::sparse_axpy_q8_0;
@@ -106,8 +121,10 @@ void add_avx2(KernelTable& t) {
 
 void add_avx512(KernelTable& t) {
   t.isa = Isa::kAvx512;
-  set_dot(t, DType::kQ4_1, avx512::vec_dot_q4_1, avx512::vec_dot_cols_q4_1);
-  set_dot(t, DType::kQ8_0, avx512::vec_dot_q8_0, avx512::vec_dot_cols_q8_0);
+  set_dot<avx512::vec_dot_q4_1, avx512::vec_dot_cols_q4_1>(t, DType::kQ4_1);
+  set_dot<avx512::vec_dot_q8_0, avx512::vec_dot_cols_q8_0>(t, DType::kQ8_0);
+  slot(t, DType::kQ4_1).gemm = avx512::gemm_q4_1;
+  slot(t, DType::kQ8_0).gemm = avx512::gemm_q8_0;
   slot(t, DType::kF32).sparse_axpy = avx512::sparse_axpy_f32;
   slot(t, DType::kF16).sparse_axpy = avx512::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
@@ -133,7 +150,7 @@ bool isa_supported(Isa isa, const CpuFeatures& f) {
   switch (isa) {
     case Isa::kScalar: return true;
     case Isa::kAvx2: return avx2;
-    case Isa::kAvx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512vnni;
+    case Isa::kAvx512: return avx2 && f.avx512f && f.avx512bw && f.avx512vl && f.avx512dq && f.avx512vnni;
   }
   return false;
 }

@@ -5,6 +5,9 @@
 //                  copy for float weights, whose vec_dot_type is F32),
 //   vec_dot        one weight row . one prepared activation row,
 //   vec_dot_cols   one weight row . up to kMaxDotCols activation rows (weights unpacked once),
+//   gemm           a block of weight rows x up to kGemmCols activation rows, bitwise vec_dot
+//                  per output (register-tiled for Q4_1 and Q8_0; other types loop over
+//                  vec_dot / vec_dot_cols, see vec_dot_cols.h); matmul runs on it,
 //   dequantize_row one weight row -> f32,
 // plus the f32 helpers the model needs (dot_f32, axpy_f32) and the sparsity entries
 // (sparse_axpy per transposed-weight type, select_active / count_active; see sparse.h).
@@ -40,6 +43,10 @@ Isa best_isa(const CpuFeatures& f);
 // Most activation rows one vec_dot_cols call handles.
 inline constexpr int kMaxDotCols = 4;
 
+// Most activation rows one gemm call handles (the register tile's width).
+inline constexpr int kGemmCols = 4;
+static_assert(kGemmCols == kMaxDotCols);
+
 // x: [n] f32 -> xq: one row of the weight type's vec_dot_type (row_bytes(vec_dot_type, n)).
 using QuantizeActFn = void (*)(const float* x, void* xq, int64_t n);
 // Dot product of one weight row (n elements) with one prepared activation row.
@@ -47,6 +54,11 @@ using VecDotFn = float (*)(int64_t n, const void* w_row, const void* xq);
 // out[c] = vec_dot(n, w_row, xq + c * xq_stride bytes) for c in [0, nc), 1 <= nc <= kMaxDotCols.
 using VecDotColsFn = void (*)(int64_t n, const void* w_row, const void* xq, size_t xq_stride,
                               int nc, float* out);
+// y[c * ldy + r] = vec_dot(n, w + r * w_stride bytes, xq + c * xq_stride bytes) for r < nr
+// (nr >= 1, any count) and c < nc (1 <= nc <= kGemmCols), bitwise equal to the same table's
+// vec_dot for nc == 1 and to its vec_dot_cols otherwise (for Q4_1 and Q8_0, to vec_dot always).
+using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq,
+                        size_t xq_stride, int nc, float* y, size_t ldy);
 // One weight row (n elements) -> y: [n] f32.
 using DequantizeRowFn = void (*)(const void* w_row, float* y, int64_t n);
 // sum a[i] * b[i], a, b: [n].
@@ -76,6 +88,7 @@ struct DTypeKernels {
   QuantizeActFn quantize_act = nullptr;
   VecDotFn vec_dot = nullptr;
   VecDotColsFn vec_dot_cols = nullptr;
+  GemmFn gemm = nullptr;
   DequantizeRowFn dequantize_row = nullptr;
   SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
   SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)
@@ -122,8 +135,10 @@ PreparedActs prepare_acts(const KernelTable& k, ThreadPool& pool, DType w_type, 
                           int64_t T, int64_t cols, std::span<uint8_t> scratch);
 
 // y: [T, rows] = x · wᵀ for w: [rows, cols] and prepared x: [T, cols]. Output rows are split
-// across the pool's threads; each thread walks tiles of 4 weight rows × up to kMaxDotCols
-// activation rows so that a weight row is read from memory once for all T. No allocation.
+// across the pool's threads; for T > 1 each thread runs the gemm kernel over blocks of its
+// rows × up to kGemmCols activation rows, so a weight row is read from memory once per 64
+// activation rows; T == 1 is one vec_dot per row. y[t][r] is bitwise the table's vec_dot (vec_dot_cols for types without
+// a tiled kernel) of row r and activation row t. No allocation.
 void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w,
                      const PreparedActs& x, float* y);
 

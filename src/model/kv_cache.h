@@ -18,6 +18,7 @@ class KvCache {
   KvCache(const KvCache&) = delete;
   KvCache& operator=(const KvCache&) = delete;
 
+  int32_t n_layer() const { return n_layer_; }
   int32_t n_ctx() const { return n_ctx_; }
   int32_t kv_dim() const { return kv_dim_; }
   // [n_ctx][kv_dim] fp16 for one layer

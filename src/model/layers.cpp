@@ -1,8 +1,11 @@
 // layers.cpp — the model's building blocks on top of kernels/ops.h: which of llama.cpp's
 // arithmetic variants applies (e.g. the f16 matmul order of attention, chosen by batch
 // size and shapes as ggml does) and the split of attention over the thread pool. The
-// arithmetic is in the OpsTable, so this file has no intrinsics and no float formulas.
+// arithmetic is in the OpsTable, so this file has no intrinsics and no float formulas (except the
+// sparsity masks' SiLU, which matches the single-token CATS path).
 #include "model/layers.h"
+
+#include <cmath>
 
 namespace skim::layers {
 
@@ -31,6 +34,31 @@ void add_inplace(float* x, const float* y, int32_t n) {
   for (int32_t i = 0; i < n; ++i) x[i] += y[i];
 }
 
+int64_t mask_below(float* x, int64_t n, float threshold) {
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (std::fabs(x[i]) > threshold) {
+      ++kept;
+    } else {
+      x[i] = 0.0f;
+    }
+  }
+  return kept;
+}
+
+int64_t mask_neurons_by_gate(const float* gate, float* up, int64_t n, float threshold) {
+  int64_t kept = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const float s = gate[i] / (1.0f + std::exp(-gate[i]));  // as the single-token CATS path
+    if (std::fabs(s) > threshold) {
+      ++kept;
+    } else {
+      up[i] = 0.0f;
+    }
+  }
+  return kept;
+}
+
 size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim) {
   // Rounded up to whole cache lines so that threads' slices do not share one.
   return (kernels::attn_scratch_floats(n_ctx, head_dim) + 15) / 16 * 16;
@@ -39,33 +67,49 @@ size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim) {
 void attention(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s, const float* q,
                const uint16_t* k, const uint16_t* v, float* out, int32_t T, int32_t pos0, int32_t n_ctx,
                float* scratch) {
+  const AttentionRun run{q, k, v, out, T, pos0};
+  attention_multi(ops, pool, s, std::span<const AttentionRun>(&run, 1), n_ctx, scratch);
+}
+
+void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s,
+                     std::span<const AttentionRun> runs, int32_t scratch_ctx, float* scratch) {
   const int32_t hd = s.head_dim;
   const int32_t q_dim = s.n_head * hd;
   const int32_t kv_dim = s.n_head_kv * hd;
   const int32_t group = s.n_head / s.n_head_kv;
-  const size_t per_thread = attention_scratch_floats(n_ctx, hd);
+  const size_t per_thread = attention_scratch_floats(scratch_ctx, hd);
+  int64_t rows = 0;
+  for (const AttentionRun& r : runs) rows += r.T;
   // llama.cpp multiplies by f16 K/V with tinyBLAS when the batch has >= 2 rows and the
   // shapes allow it (k % 16 == 0, m % 4 == 0), else with ggml_vec_dot_f16 row by row.
+  // The batch here is one run: llama.cpp would have evaluated each sequence alone.
   using kernels::F16DotOrder;
-  const F16DotOrder kq = T >= 2 && hd % kernels::kOpsLanes == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
-  const F16DotOrder kqv = T >= 2 && hd % 4 == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
-  pool.parallel_for(static_cast<int64_t>(T) * s.n_head, [&](int64_t begin, int64_t end, int ti) {
+  pool.parallel_for(rows * s.n_head, [&](int64_t begin, int64_t end, int ti) {
+    // Jobs are (global row, head) in row order; walk the runs alongside.
+    size_t ri = 0;
+    int64_t run_start = 0;  // global row of runs[ri]'s first row
     for (int64_t job = begin; job < end; ++job) {
-      const int32_t t = static_cast<int32_t>(job / s.n_head);
+      const int64_t row = job / s.n_head;
+      while (row >= run_start + runs[ri].T) run_start += runs[ri++].T;
+      const AttentionRun& r = runs[ri];
+      const int32_t t = static_cast<int32_t>(row - run_start);
       const int32_t h = static_cast<int32_t>(job % s.n_head);
+      const F16DotOrder kq =
+          r.T >= 2 && hd % kernels::kOpsLanes == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
+      const F16DotOrder kqv = r.T >= 2 && hd % 4 == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
       const size_t kv_off = static_cast<size_t>(h / group) * hd;
       const size_t q_off = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
       const kernels::AttnJob j{
-          .q = q + q_off,
-          .k = k + kv_off,
-          .v = v + kv_off,
+          .q = r.q + q_off,
+          .k = r.k + kv_off,
+          .v = r.v + kv_off,
           .kv_stride = static_cast<size_t>(kv_dim),
           .head_dim = hd,
-          .n_keys = pos0 + t + 1,  // causal: keys 0..pos0+t
+          .n_keys = r.pos0 + t + 1,  // causal: keys 0..pos0+t
           .scale = s.scale,
           .kq_order = kq,
           .kqv_order = kqv,
-          .out = out + q_off,
+          .out = r.out + q_off,
           .scratch = scratch + static_cast<size_t>(ti) * per_thread,
       };
       ops.attn_head(j);

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "core/thread_pool.h"
 #include "kernels/ops.h"
@@ -38,6 +39,14 @@ void store_kv_f16(const kernels::OpsTable& ops, uint16_t* dst, const float* src,
 // x[n] += y[n]
 void add_inplace(float* x, const float* y, int32_t n);
 
+// Sparsity masks for multi-token passes (the single-token path skips work instead).
+// x[n]: entries with |x| <= threshold become 0; returns how many stay (TEAL).
+// A threshold <= 0 keeps every nonzero entry, as the sparse kernels' active-channel lists.
+int64_t mask_below(float* x, int64_t n, float threshold);
+// up[n] = 0 where |silu(gate[n])| <= threshold, so silu(gate)*up drops those neurons (CATS);
+// returns how many neurons stay.
+int64_t mask_neurons_by_gate(const float* gate, float* up, int64_t n, float threshold);
+
 // Causal grouped-query attention for T query tokens at positions pos0..pos0+T-1.
 //   q   [T][n_head * head_dim]     queries (already rotated)
 //   k,v [n_ctx][n_head_kv * head_dim] fp16 cache of one layer, filled up to pos0+T-1
@@ -56,5 +65,21 @@ size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim);
 void attention(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s, const float* q,
                const uint16_t* k, const uint16_t* v, float* out, int32_t T, int32_t pos0, int32_t n_ctx,
                float* scratch);
+
+// Several sequences' attention in one pass over the pool (continuous batching): run i is
+// exactly attention(q_i, k_i, v_i, out_i, T_i, pos0_i) above (same f16 summation order,
+// chosen by the run's own T), so batching sequences does not change any of their outputs.
+// Work is split over (row, head) across all runs.
+//   scratch: n_threads * attention_scratch_floats(scratch_ctx, head_dim) floats, where
+//            scratch_ctx >= pos0_i + T_i for every run
+struct AttentionRun {
+  const float* q;        // [T][n_head * head_dim]
+  const uint16_t* k;     // [n_ctx][n_head_kv * head_dim] fp16 cache of one layer
+  const uint16_t* v;     // [n_ctx][n_head_kv * head_dim]
+  float* out;            // [T][n_head * head_dim]
+  int32_t T = 0, pos0 = 0;
+};
+void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s,
+                     std::span<const AttentionRun> runs, int32_t scratch_ctx, float* scratch);
 
 }  // namespace skim::layers

@@ -33,11 +33,13 @@ struct ExecContext {
   const SparsityPolicy* sparsity = nullptr;  // single-token decode skips work when set
 };
 
-// Scratch memory for one forward pass of up to max_batch tokens (architecture-specific).
+// Scratch memory for one forward pass of up to max_batch tokens in all, against caches of
+// up to n_ctx positions (architecture-specific).
 class Workspace {
  public:
   virtual ~Workspace() = default;
   virtual int32_t max_batch() const = 0;
+  virtual int32_t n_ctx() const = 0;
 
   // Calibration hook: when set, forward() shows its activations to the observer.
   void set_observer(ActivationObserver* o) { observer_ = o; }
@@ -50,6 +52,14 @@ class Workspace {
   SparsityStats stats_;
 };
 
+// One sequence's share of a multi-sequence forward pass (Model::forward_multi).
+struct SeqRun {
+  KvCache* kv = nullptr;              // the sequence's own cache
+  std::span<const int32_t> tokens;    // [T_i] tokens to append
+  int32_t pos0 = 0;                   // position of tokens[0] (= positions already cached)
+  int32_t n_out = 0;                  // logits wanted for the last n_out tokens (0..T_i)
+};
+
 class Model {
  public:
   virtual ~Model() = default;
@@ -60,12 +70,30 @@ class Model {
 
   virtual std::unique_ptr<Workspace> make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const = 0;
 
-  // Runs tokens [T] at positions pos0..pos0+T-1, appending their keys/values to `kv`
-  // (positions < pos0 must already be there). Writes logits for the last n_out positions
-  // of the batch into logits [n_out, n_vocab]. Requires T <= ws.max_batch() and
-  // pos0 + T <= kv.n_ctx(); violations are Errors, not crashes.
-  virtual Status forward(const ExecContext& ctx, Workspace& ws, KvCache& kv, std::span<const int32_t> tokens,
-                         int32_t pos0, int32_t n_out, float* logits) const = 0;
+  // Runs several sequences through the model in one pass (continuous batching). The runs'
+  // tokens are concatenated into one batch of T = sum T_i rows for every matrix product
+  // (each weight row is read once per pass for all sequences); RoPE positions, the K/V
+  // stores and attention are per run, against that run's own cache. Run i appends its
+  // keys/values at positions pos0_i..pos0_i+T_i-1 (positions < pos0_i must already be
+  // there) and contributes the logits of its last n_out_i rows; logits is
+  // [sum n_out_i, n_vocab], packed in run order. Each run's logits equal those of
+  // forward() on that run alone (bitwise for dense weights: products are per row).
+  // Requires 1 <= T_i, T <= ws.max_batch(), 0 <= n_out_i <= T_i, pos0_i + T_i <=
+  // kv_i.n_ctx() <= the workspace's context, distinct caches shaped for this model, token
+  // ids in the vocabulary; violations are Errors, not crashes.
+  // Sparsity: with ctx.sparsity, a pass of T == 1 (one run, one token) takes the sparse
+  // decode kernels; every other pass, multi-run decode batches included, applies the
+  // policy's thresholds as masks before dense products (as prompt processing does).
+  virtual Status forward_multi(const ExecContext& ctx, Workspace& ws, std::span<const SeqRun> runs,
+                               float* logits) const = 0;
+
+  // One sequence: forward_multi with the single run {kv, tokens, pos0, n_out}.
+  // Tokens [T] at positions pos0..pos0+T-1; logits [n_out, n_vocab] for the last n_out.
+  Status forward(const ExecContext& ctx, Workspace& ws, KvCache& kv, std::span<const int32_t> tokens, int32_t pos0,
+                 int32_t n_out, float* logits) const {
+    const SeqRun run{&kv, tokens, pos0, n_out};
+    return forward_multi(ctx, ws, std::span<const SeqRun>(&run, 1), logits);
+  }
 };
 
 }  // namespace skim

@@ -101,15 +101,4 @@ std::unique_ptr<Session> Engine::new_session(int32_t n_ctx) const {
   return std::make_unique<Session>(std::make_unique<Session::Impl>(impl_.get(), n));
 }
 
-Status Engine::decode_step(std::span<Session* const> sessions, std::span<const int32_t> tokens) const {
-  if (sessions.size() != tokens.size()) return make_error("decode_step: one token per session");
-  // TODO(batching): one forward pass over all rows with per-row KV caches. For now each
-  // sequence runs its own single-token pass; the contract is already the batched one.
-  for (size_t i = 0; i < sessions.size(); ++i) {
-    const int32_t one[1] = {tokens[i]};
-    SKIM_RETURN_IF_ERROR(sessions[i]->eval(one));
-  }
-  return {};
-}
-
 }  // namespace skim

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "core/cpu_features.h"
@@ -29,6 +30,10 @@ struct Engine::Impl {
   ModelInfo info;
   std::unique_ptr<SparsityPolicy> sparsity;  // null: dense
   int32_t n_batch = 512;
+  // Engine::decode_step's batch, created on first use and grown as needed (guarded).
+  mutable std::mutex decode_mu;
+  mutable std::unique_ptr<Batch> decode_batch;
+  ExecContext exec() const { return ExecContext{kt, ops, *pool, sparsity.get()}; }
 };
 
 struct Session::Impl {
@@ -39,7 +44,18 @@ struct Session::Impl {
   int32_t n_past = 0;
 
   Impl(const Engine::Impl* e, int32_t n_ctx);
-  ExecContext exec() const { return ExecContext{engine->kt, engine->ops, *engine->pool, engine->sparsity.get()}; }
+  ExecContext exec() const { return engine->exec(); }
+};
+
+struct Batch::Impl {
+  const Engine::Impl* engine;
+  std::unique_ptr<Workspace> ws;  // max_tokens rows, n_ctx positions
+  int32_t max_seqs;
+  std::vector<SeqRun> runs;       // [max_seqs] the model's view of the current step
+  std::vector<Batch::Run> decode_runs;  // [max_seqs] Batch::decode's run list
+  std::vector<float> logits;      // [max_seqs, n_vocab] packed logits of one pass
+
+  Impl(const Engine::Impl* e, int32_t max_tokens, int32_t max_seqs, int32_t n_ctx);
 };
 
 // Access to the pimpl structs for runtime code outside engine.cpp/session.cpp

@@ -2,9 +2,10 @@
 // -> end-of-generation / stop-string / length checks -> UTF-8-complete text.
 //
 // The order of checks mirrors Session::generate so that a scheduler built on Generation
-// produces the same tokens and text as `skim run`. One deliberate difference: when an
-// end-of-generation token arrives, text held back (an unfinished UTF-8 sequence, or the
-// beginning of a stop string that never completed) is flushed instead of dropped.
+// produces the same tokens and text as `skim run`. When the generation ends for any reason
+// but a matched stop string (an end-of-generation token included), text held back (an
+// unfinished UTF-8 sequence, or the beginning of a stop string that never completed) is
+// flushed, not dropped; Session::generate does the same.
 #include "skim/generation.h"
 
 #include <fmt/core.h>

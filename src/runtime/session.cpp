@@ -1,5 +1,6 @@
 // session.cpp — one sequence: evaluation in batches, logits, and the generate loop
-// (sample -> stop checks -> stream UTF-8-complete text).
+// (sample -> stop checks -> stream UTF-8-complete text; held-back text is flushed at the
+// end unless a stop string matched, as in generation.cpp).
 #include <fmt/core.h>
 
 #include <algorithm>
@@ -108,6 +109,7 @@ Result<GenerateResult> Session::generate(std::span<const int32_t> prompt, const 
     if (on_text && !text.empty() && keep_going) keep_going = on_text(text);
   };
   r.finish_reason = "length";
+  bool stop_matched = false;
   const int32_t limit = gp.max_tokens < 0 ? s.kv.n_ctx() : gp.max_tokens;
   for (int32_t i = 0; i < limit && keep_going; ++i) {
     const int32_t tok = sampler.sample(s.logits);
@@ -122,6 +124,7 @@ Result<GenerateResult> Session::generate(std::span<const int32_t> prompt, const 
     emit(m.emit);
     if (m.stopped) {
       r.finish_reason = "stop";
+      stop_matched = true;
       break;
     }
     if (i + 1 == limit) break;
@@ -129,11 +132,14 @@ Result<GenerateResult> Session::generate(std::span<const int32_t> prompt, const 
     const int32_t one[1] = {tok};
     SKIM_RETURN_IF_ERROR(eval(one));
   }
-  if (r.finish_reason == "length" || !keep_going) {
+  // Whatever ended the generation (length, end-of-generation token, the caller), text held
+  // back (an unfinished UTF-8 sequence, the start of a stop string that never completed)
+  // is emitted, as Generation does; only a matched stop string ends the text where it began.
+  if (!stop_matched) {
     const std::string rest = utf8.flush();
     auto m = stop.feed(rest);
     emit(m.emit);
-    emit(stop.flush());
+    if (!m.stopped) emit(stop.flush());
   }
   r.generate_seconds = std::chrono::duration<double>(Clock::now() - t1).count();
   return r;

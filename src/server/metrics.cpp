@@ -41,6 +41,9 @@ std::string Metrics::render(int32_t n_slots, int32_t max_queue) const {
   const auto steps = static_cast<double>(decode_steps_total.load());
   const auto rows = static_cast<double>(decode_rows_total.load());
   metric(out, "skim_prompt_tokens_total", "counter", "Prompt tokens processed.", prompt_tokens);
+  metric(out, "skim_prompt_tokens_cached_total", "counter",
+         "Prompt tokens whose keys/values a slot reused from its previous request (common prefix).",
+         static_cast<double>(prompt_tokens_cached_total.load()));
   metric(out, "skim_prompt_seconds_total", "counter", "Time spent processing prompts.", prompt_s);
   metric(out, "skim_prompt_tokens_per_second", "gauge", "Prompt throughput while processing prompts.",
          prompt_s > 0 ? prompt_tokens / prompt_s : 0.0);
@@ -51,6 +54,9 @@ std::string Metrics::render(int32_t n_slots, int32_t max_queue) const {
          decode_s > 0 ? rows / decode_s : 0.0);
   metric(out, "skim_decode_steps_total", "counter", "Batched decode steps.", steps);
   metric(out, "skim_decode_sequences_total", "counter", "Sequences advanced by decode steps (sum of batch sizes).", rows);
+  metric(out, "skim_decode_mixed_steps_total", "counter",
+         "Decode steps that also read a joining request's prompt tokens (one forward pass).",
+         static_cast<double>(mixed_steps_total.load()));
   metric(out, "skim_decode_batch_size_avg", "gauge", "Average sequences per decode step.", steps > 0 ? rows / steps : 0.0);
   metric(out, "skim_requests_finished_total", "counter", "Generations that ran to a finish reason.",
          static_cast<double>(jobs_finished_total.load()));

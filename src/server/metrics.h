@@ -16,12 +16,15 @@ namespace skim::server {
 
 struct Metrics {
   // scheduler
-  std::atomic<uint64_t> prompt_tokens_total{0};
-  std::atomic<uint64_t> prompt_us_total{0};
+  std::atomic<uint64_t> prompt_tokens_total{0};         // prompt tokens read by the model
+  std::atomic<uint64_t> prompt_tokens_cached_total{0};  // prompt tokens reused from a slot's cache
+  std::atomic<uint64_t> prompt_us_total{0};      // wall time of steps that read prompt tokens
   std::atomic<uint64_t> generated_tokens_total{0};
-  std::atomic<uint64_t> decode_us_total{0};      // wall time inside decode steps
+  std::atomic<uint64_t> decode_us_total{0};      // wall time of steps with decode rows (a mixed
+                                                 // step counts here and in prompt_us_total)
   std::atomic<uint64_t> decode_steps_total{0};
   std::atomic<uint64_t> decode_rows_total{0};    // sum over steps of sequences per step
+  std::atomic<uint64_t> mixed_steps_total{0};    // decode steps that also read prompt tokens
   std::atomic<uint64_t> jobs_finished_total{0};
   std::atomic<uint64_t> jobs_cancelled_total{0};
   std::atomic<uint64_t> jobs_failed_total{0};

@@ -18,6 +18,12 @@ double ms_between(Clock::time_point a, Clock::time_point b) {
 uint64_t us_between(Clock::time_point a, Clock::time_point b) {
   return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(b - a).count());
 }
+size_t common_prefix(const std::vector<int32_t>& a, const std::vector<int32_t>& b) {
+  const size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
 }  // namespace
 
 struct Scheduler::Slot {
@@ -26,7 +32,12 @@ struct Scheduler::Slot {
   std::shared_ptr<Job> job;
   std::optional<Generation> gen;
   State state = State::kIdle;
-  size_t prompt_pos = 0;  // prompt tokens evaluated so far
+  size_t prompt_pos = 0;  // prompt tokens evaluated so far (cached ones included)
+  // Tokens at positions [0, cached.size()) of the session whose keys/values are exactly
+  // what evaluating them afresh would give: prompt tokens read in chunks of >= 2 tokens
+  // (the f16 attention order of a 1-token pass differs; generated tokens never count).
+  // The next job in this slot reuses the longest common prefix with its prompt.
+  std::vector<int32_t> cached;
   int32_t pending = -1;   // sampled token still to be appended (kDecode)
   Clock::time_point t_assigned, t_prompt_done;
   Usage usage;
@@ -43,6 +54,12 @@ Scheduler::Scheduler(const Engine& engine, const SchedulerOptions& options, Metr
     slots_.push_back(std::move(slot));
   }
   slot_ctx_ = slots_.front()->session->n_ctx();
+  for (auto& s : slots_) s->cached.reserve(static_cast<size_t>(slot_ctx_));  // no growth while serving
+  // One row per decoding slot plus the prompt chunk; at most one run per slot.
+  batch_ = engine_.new_batch(opt_.n_slots + opt_.prompt_chunk, opt_.n_slots, slot_ctx_);
+  runs_.reserve(slots_.size());
+  run_slots_.reserve(slots_.size());
+  run_is_prompt_.reserve(slots_.size());
   thread_ = std::thread([this] { loop(); });
 }
 
@@ -113,22 +130,31 @@ void Scheduler::loop() {
 
 std::vector<std::pair<Scheduler::Slot*, std::shared_ptr<Job>>> Scheduler::admit_locked() {
   std::vector<std::pair<Slot*, std::shared_ptr<Job>>> admitted;
-  for (auto& s : slots_) {
-    if (queue_.empty()) break;
-    if (s->state != Slot::State::kIdle) continue;
-    std::shared_ptr<Job> job;
-    while (!queue_.empty() && !job) {
-      job = std::move(queue_.front());
-      queue_.pop_front();
-      if (job->cancelled()) {  // the client left while waiting
-        metrics_.jobs_cancelled_total.fetch_add(1);
-        job.reset();
+  while (!queue_.empty()) {
+    std::shared_ptr<Job> job = std::move(queue_.front());
+    queue_.pop_front();
+    if (job->cancelled()) {  // the client left while waiting
+      metrics_.jobs_cancelled_total.fetch_add(1);
+      continue;
+    }
+    // The free slot whose cached prefix shares the most with this prompt (ties: first).
+    Slot* best = nullptr;
+    size_t best_len = 0;
+    for (auto& s : slots_) {
+      if (s->state != Slot::State::kIdle) continue;
+      const size_t len = common_prefix(s->cached, job->prompt());
+      if (!best || len > best_len) {
+        best = s.get();
+        best_len = len;
       }
     }
-    if (!job) break;
+    if (!best) {  // no free slot: back to the head of the queue
+      queue_.push_front(std::move(job));
+      break;
+    }
     ++active_;
-    s->state = Slot::State::kPrompt;  // reserved; assign() fills it in outside the lock
-    admitted.emplace_back(s.get(), std::move(job));
+    best->state = Slot::State::kPrompt;  // reserved; assign() fills it in outside the lock
+    admitted.emplace_back(best, std::move(job));
   }
   metrics_.queue_depth.store(static_cast<int64_t>(queue_.size()));
   metrics_.slots_busy.store(active_);
@@ -137,13 +163,20 @@ std::vector<std::pair<Scheduler::Slot*, std::shared_ptr<Job>>> Scheduler::admit_
 
 void Scheduler::assign(Slot& s, std::shared_ptr<Job> job) {
   s.job = std::move(job);
-  s.session->clear();
-  s.prompt_pos = 0;
+  // Reuse the cached prefix, leaving at least 2 prompt tokens to read (a 1-token pass
+  // would use another f16 attention order than reading the prompt alone does).
+  const auto& prompt = s.job->prompt();
+  const size_t keep = std::min(common_prefix(s.cached, prompt), prompt.size() >= 2 ? prompt.size() - 2 : 0);
+  s.cached.resize(keep);
+  s.session->truncate(static_cast<int32_t>(keep));
+  s.prompt_pos = keep;
+  metrics_.prompt_tokens_cached_total.fetch_add(keep);
   s.pending = -1;
   s.t_assigned = Clock::now();
   s.usage = Usage{};
   s.usage.prompt_tokens = static_cast<int32_t>(s.job->prompt().size());
   s.usage.queue_ms = ms_between(s.job->admitted_at(), s.t_assigned);
+  if (s.job->prompt().empty()) return fail_slot(s, invalid_request("the prompt is empty"));
   auto gen = Generation::create(engine_, *s.session, s.job->options());
   if (!gen) return fail_slot(s, invalid_request(gen.error().message));
   s.gen.emplace(std::move(*gen));
@@ -190,55 +223,81 @@ void Scheduler::step() {
       release(*s)->fail(ApiError{499, "the client closed the connection", "cancelled", {}, "client_closed_request"});
     }
   }
-  // 2. One prompt chunk for one slot, round-robin.
-  const size_t n = slots_.size();
-  for (size_t k = 0; k < n; ++k) {
-    Slot& s = *slots_[(prefill_rr_ + k) % n];
-    if (s.state != Slot::State::kPrompt) continue;
-    prefill_rr_ = (prefill_rr_ + k + 1) % n;
-    const auto& prompt = s.job->prompt();
-    const size_t len = std::min(prompt.size() - s.prompt_pos, static_cast<size_t>(opt_.prompt_chunk));
-    const auto t0 = Clock::now();
-    Status st = s.session->eval(std::span<const int32_t>(prompt).subspan(s.prompt_pos, len));
-    const auto t1 = Clock::now();
-    if (!st) {
-      fail_slot(s, internal_error("prompt processing failed: " + st.error().message));
-      break;
-    }
-    s.prompt_pos += len;
-    metrics_.prompt_tokens_total.fetch_add(len);
-    metrics_.prompt_us_total.fetch_add(us_between(t0, t1));
-    if (s.prompt_pos == prompt.size()) {
-      s.t_prompt_done = t1;
-      s.usage.prompt_ms = ms_between(s.t_assigned, t1);
-      handle(s, s.gen->next());
-    }
-    break;
-  }
-  // 3. One batched decode step over every decoding slot.
-  std::vector<Slot*> rows;
-  std::vector<Session*> sessions;
-  std::vector<int32_t> tokens;
+  // 2. The step's runs: one token of every decoding slot, then prompt chunks of slots
+  //    still reading their prompt, round-robin, up to prompt_chunk tokens in all.
+  runs_.clear();
+  run_slots_.clear();
+  run_is_prompt_.clear();
+  int32_t n_decode = 0;
   for (auto& s : slots_) {
-    if (s->state == Slot::State::kDecode) {
-      rows.push_back(s.get());
-      sessions.push_back(s->session.get());
-      tokens.push_back(s->pending);
-    }
+    if (s->state != Slot::State::kDecode) continue;
+    runs_.push_back(Batch::Run{s->session.get(), std::span<const int32_t>(&s->pending, 1), true});
+    run_slots_.push_back(s.get());
+    run_is_prompt_.push_back(0);
+    ++n_decode;
   }
-  if (rows.empty()) return;
+  const size_t n = slots_.size();
+  int32_t budget = opt_.prompt_chunk;
+  size_t next_rr = prefill_rr_;
+  for (size_t k = 0; k < n && budget > 0; ++k) {
+    const size_t idx = (prefill_rr_ + k) % n;
+    Slot& s = *slots_[idx];
+    if (s.state != Slot::State::kPrompt) continue;
+    const auto& prompt = s.job->prompt();
+    const size_t rem = prompt.size() - s.prompt_pos;
+    size_t len = std::min(rem, static_cast<size_t>(budget));
+    // No 1-token pieces (other f16 attention order than reading the prompt at once):
+    // leave 2 tokens rather than 1, and wait for a fresh budget rather than take 1.
+    if (len < rem && rem - len == 1 && len >= 3) {
+      --len;
+    } else if (len < rem && (len < 2 || rem - len == 1) && budget < opt_.prompt_chunk) {
+      continue;
+    }
+    runs_.push_back(Batch::Run{s.session.get(), std::span<const int32_t>(prompt).subspan(s.prompt_pos, len),
+                               s.prompt_pos + len == prompt.size()});
+    run_slots_.push_back(&s);
+    run_is_prompt_.push_back(1);
+    budget -= static_cast<int32_t>(len);
+    next_rr = (idx + 1) % n;  // the next step starts after the last slot served
+  }
+  prefill_rr_ = next_rr;
+  if (runs_.empty()) return;
+  const int32_t n_prompt_tokens = opt_.prompt_chunk - budget;
+
+  // 3. ONE forward pass for all of them.
   const auto t0 = Clock::now();
-  Status st = engine_.decode_step(sessions, tokens);
+  Status st = batch_->step(runs_);
   const auto t1 = Clock::now();
   if (!st) {
-    for (Slot* s : rows) fail_slot(*s, internal_error("decode failed: " + st.error().message));
+    for (size_t i = 0; i < runs_.size(); ++i) {
+      fail_slot(*run_slots_[i], internal_error((run_is_prompt_[i] ? "prompt processing failed: " : "decode failed: ") +
+                                               st.error().message));
+    }
     return;
   }
-  metrics_.decode_steps_total.fetch_add(1);
-  metrics_.decode_rows_total.fetch_add(rows.size());
-  metrics_.decode_us_total.fetch_add(us_between(t0, t1));
-  for (Slot* s : rows) {
-    handle(*s, s->gen->next());
+  // A mixed step counts its wall time both as prompt time and as decode time.
+  if (n_prompt_tokens > 0) {
+    metrics_.prompt_tokens_total.fetch_add(static_cast<uint64_t>(n_prompt_tokens));
+    metrics_.prompt_us_total.fetch_add(us_between(t0, t1));
+  }
+  if (n_decode > 0) {
+    metrics_.decode_steps_total.fetch_add(1);
+    metrics_.decode_rows_total.fetch_add(static_cast<uint64_t>(n_decode));
+    metrics_.decode_us_total.fetch_add(us_between(t0, t1));
+    if (n_prompt_tokens > 0) metrics_.mixed_steps_total.fetch_add(1);
+  }
+  // 4. Every slot with new logits samples; finished slots are freed at once.
+  for (size_t i = 0; i < runs_.size(); ++i) {
+    Slot& s = *run_slots_[i];
+    if (run_is_prompt_[i]) {
+      const auto piece = runs_[i].tokens;
+      if (piece.size() >= 2 && s.cached.size() == s.prompt_pos) s.cached.insert(s.cached.end(), piece.begin(), piece.end());
+      s.prompt_pos += piece.size();
+      if (!runs_[i].want_logits) continue;  // more prompt to read
+      s.t_prompt_done = t1;
+      s.usage.prompt_ms = ms_between(s.t_assigned, t1);
+    }
+    handle(s, s.gen->next());
   }
 }
 

@@ -2,15 +2,22 @@
 //
 // Each slot owns a Session (its KV cache, --ctx-size positions) and, while busy, one Job
 // and its Generation. One thread loops:
-//   1. admit queued jobs into free slots (FIFO), dropping jobs whose client has gone;
+//   1. admit queued jobs into free slots (FIFO), dropping jobs whose client has gone; a job
+//      goes to the free slot whose cache holds the longest common prefix with its prompt
+//      (e.g. the chat template's system prompt), and those positions are not read again;
 //   2. free slots whose job was cancelled;
-//   3. process ONE prompt chunk (at most prompt_chunk tokens) of one slot still reading
-//      its prompt, round-robin, so a long prompt never stalls the streams already decoding;
-//      a slot whose prompt is complete samples its first token;
-//   4. ONE Engine::decode_step over every decoding slot (sequences join and leave between
-//      steps), then each samples its next token; finished slots are freed at once.
+//   3. build ONE step: the pending token of every decoding slot, plus prompt chunks of
+//      slots still reading their prompt (round-robin, at most prompt_chunk tokens in all),
+//      so a long prompt is interleaved with the streams already decoding, never stalls them;
+//   4. run it as ONE multi-sequence forward pass (Batch::step: shared matrix products,
+//      per-slot KV cache and attention); sequences join and leave between steps. Each
+//      decoding slot, and each slot whose prompt just completed, samples its next token;
+//      finished slots are freed at once.
 //
-// Invariants: slots and Generations are touched only by the scheduler thread; the queue
+// Invariants: a reused prefix covers only prompt tokens read in chunks of >= 2 tokens, and
+// every prompt piece is >= 2 tokens unless the prompt is 1 token (or prompt_chunk is 1), so
+// outputs equal those of reading each prompt alone, bit for bit; slots and Generations
+// are touched only by the scheduler thread; the queue
 // and the flags are guarded by one mutex; a Job is admitted only if it fits (prompt
 // length < slot context, checked by the caller through slot_ctx()); every admitted Job
 // ends with finish() or fail(), and every queued Job is either admitted or failed.
@@ -36,7 +43,7 @@ struct SchedulerOptions {
   int32_t n_slots = 1;
   int32_t n_ctx = 2048;       // positions per slot (capped to the engine's context)
   int32_t max_queue = 64;     // jobs waiting for a slot; more are refused
-  int32_t prompt_chunk = 128;  // prompt tokens per scheduler step
+  int32_t prompt_chunk = 128;  // prompt tokens per scheduler step (over all joining slots)
 };
 
 class Scheduler {
@@ -76,6 +83,12 @@ class Scheduler {
   int32_t slot_ctx_ = 0;
   std::vector<std::unique_ptr<Slot>> slots_;
   size_t prefill_rr_ = 0;
+  // Scheduler-thread state of one step, allocated once: the forward pass's workspace
+  // (n_slots + prompt_chunk rows) and the step's runs [<= n_slots] with their slots.
+  std::unique_ptr<Batch> batch_;
+  std::vector<Batch::Run> runs_;
+  std::vector<Slot*> run_slots_;
+  std::vector<uint8_t> run_is_prompt_;
 
   std::mutex mu_;
   std::condition_variable work_cv_;  // queue or flags changed

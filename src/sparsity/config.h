@@ -7,6 +7,8 @@
 //   kGateUpIn  TEAL: |x| of the MLP block's normed input (shared by gate, up)
 //   kDownIn    TEAL: |x| of silu(gate)*up (input of down);
 //              CATS: |silu(gate)| (a neuron is computed when above it)
+// Deja Vu has no thresholds (all zero: "dense at every threshold site"); it keeps a fixed
+// top-k per layer chosen by trained low-rank predictors (DejaVuConfig below).
 #pragma once
 
 #include <array>
@@ -16,12 +18,40 @@
 
 namespace skim {
 
-enum class SparsityMethod { kDense = 0, kTeal = 1, kCats = 2 };
+enum class SparsityMethod { kDense = 0, kTeal = 1, kCats = 2, kDejaVu = 3 };
 
 enum class SparsitySite { kQkvIn = 0, kOIn = 1, kGateUpIn = 2, kDownIn = 3 };
 inline constexpr int kNumSparsitySites = 4;
 
 const char* method_name(SparsityMethod m);
+
+// A low-rank linear scorer: scores = btᵀ·(a·x) + bias, fp32.
+//   a    [rank, n_in]   row-major
+//   bt   [rank, n_out]  row-major (Bᵀ: scoring is `rank` axpys of length n_out)
+//   bias [n_out]
+struct LowRankPredictor {
+  int32_t n_in = 0, rank = 0, n_out = 0;
+  std::vector<float> a, bt, bias;
+  bool empty() const { return rank == 0; }
+};
+
+// Deja Vu: per layer, an MLP-neuron predictor (n_in = n_embd, n_out = n_ff) whose top
+// round(keep * n_ff) neurons are computed, and optionally an attention-head predictor
+// (n_out = n_head) whose top round(head_keep * n_head) query heads are computed (K/V stay
+// dense: the cache must hold every KV head for later tokens). With lookahead, layer l's
+// predictors read layer l-1's input at the same site (MLP: normed MLP input; heads: normed
+// attention input); layer 0 reads its own.
+struct DejaVuConfig {
+  int32_t rank = 0;            // MLP predictor rank
+  int32_t head_rank = 0;       // head predictor rank (0: no head predictors)
+  float keep = 0.0f;           // kept fraction of MLP neurons, (0, 1]
+  float head_keep = 0.0f;      // kept fraction of query heads, (0, 1]
+  bool lookahead = false;
+  std::vector<LowRankPredictor> mlp;    // [n_layer]
+  std::vector<LowRankPredictor> heads;  // [n_layer], or empty
+  std::vector<float> mlp_recall;        // [n_layer] held-apart recall@k at training time (report only)
+  std::vector<float> head_recall;       // [n_layer] or empty
+};
 
 struct SparsityConfig {
   SparsityMethod method = SparsityMethod::kDense;
@@ -35,6 +65,8 @@ struct SparsityConfig {
   std::vector<std::string> calibration_files;
   int64_t calibration_tokens = 0;
   uint64_t seed = 0;
+
+  DejaVuConfig dejavu;  // method == kDejaVu only
 
   int32_t n_layer() const { return static_cast<int32_t>(thresholds.size()); }
   float threshold(int32_t layer, SparsitySite s) const {

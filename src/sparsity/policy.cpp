@@ -15,6 +15,10 @@ Result<std::unique_ptr<SparsityPolicy>> SparsityPolicy::build(SparsityConfig cfg
   if (cfg.n_layer() != static_cast<int32_t>(layers.size())) {
     return make_error(fmt::format("sparsity config has {} layers, the model {}", cfg.n_layer(), layers.size()));
   }
+  if (cfg.method == SparsityMethod::kDejaVu) {
+    // Refused rather than silently running dense until the forward pass calls the predictors.
+    return make_error("Deja Vu sidecars are not wired into decoding yet (predictors: src/sparsity/dejavu)");
+  }
   auto p = std::unique_ptr<SparsityPolicy>(new SparsityPolicy());
   p->layers_.resize(layers.size());
   for (size_t l = 0; l < layers.size(); ++l) {

@@ -15,12 +15,99 @@ const char* method_name(SparsityMethod m) {
     case SparsityMethod::kDense: return "dense";
     case SparsityMethod::kTeal: return "teal";
     case SparsityMethod::kCats: return "cats";
+    case SparsityMethod::kDejaVu: return "dejavu";
   }
   return "?";
 }
 
 namespace {
 constexpr const char* kThresholdTensor = "skim.sparsity.thresholds";
+
+std::span<const uint8_t> f32_bytes(const std::vector<float>& v) {
+  return {reinterpret_cast<const uint8_t*>(v.data()), v.size() * sizeof(float)};
+}
+
+// kind: "mlp" or "head".
+void add_predictor(gguf::Writer& w, const char* kind, int32_t layer, const LowRankPredictor& p) {
+  const std::string base = fmt::format("dejavu.{}.{}.", kind, layer);
+  w.add_tensor(base + "a", gguf::GgmlType::kF32, {p.rank, p.n_in}, f32_bytes(p.a));
+  w.add_tensor(base + "bt", gguf::GgmlType::kF32, {p.rank, p.n_out}, f32_bytes(p.bt));
+  w.add_tensor(base + "bias", gguf::GgmlType::kF32, {p.n_out}, f32_bytes(p.bias));
+}
+
+// Reads one predictor; its shapes are checked for self-consistency here and against the
+// model in validate_dejavu.
+Result<LowRankPredictor> read_predictor(const gguf::File& f, const char* kind, int32_t layer) {
+  const std::string base = fmt::format("dejavu.{}.{}.", kind, layer);
+  const gguf::TensorInfo* a = f.find_tensor(base + "a");
+  const gguf::TensorInfo* bt = f.find_tensor(base + "bt");
+  const gguf::TensorInfo* bias = f.find_tensor(base + "bias");
+  if (!a || !bt || !bias) return make_error(fmt::format("missing tensor {}a/bt/bias", base));
+  for (const gguf::TensorInfo* t : {a, bt, bias}) {
+    if (t->type != static_cast<int32_t>(gguf::GgmlType::kF32)) return make_error(fmt::format("{} is not F32", t->name));
+  }
+  if (a->shape.size() != 2 || bt->shape.size() != 2 || bias->shape.size() != 1 || a->shape[0] != bt->shape[0] ||
+      bt->shape[1] != bias->shape[0] || a->shape[0] <= 0 || a->shape[1] <= 0 || bt->shape[1] <= 0) {
+    return make_error(fmt::format("{}: inconsistent predictor shapes", base));
+  }
+  LowRankPredictor p;
+  p.rank = static_cast<int32_t>(a->shape[0]);
+  p.n_in = static_cast<int32_t>(a->shape[1]);
+  p.n_out = static_cast<int32_t>(bt->shape[1]);
+  auto copy = [](const gguf::TensorInfo* t, std::vector<float>& v) {
+    v.resize(static_cast<size_t>(t->n_elements()));
+    std::memcpy(v.data(), t->data, v.size() * sizeof(float));
+  };
+  copy(a, p.a);
+  copy(bt, p.bt);
+  copy(bias, p.bias);
+  return p;
+}
+
+Status check_predictor(const LowRankPredictor& p, int32_t n_in, int32_t n_out, const std::string& what) {
+  if (p.n_in != n_in || p.n_out != n_out || p.rank <= 0) {
+    return make_error(fmt::format("{} predictor is [{} -> {} -> {}], expected inputs {} and outputs {} for this model",
+                                  what, p.n_in, p.rank, p.n_out, n_in, n_out));
+  }
+  if (p.a.size() != static_cast<size_t>(p.rank) * static_cast<size_t>(p.n_in) ||
+      p.bt.size() != static_cast<size_t>(p.rank) * static_cast<size_t>(p.n_out) ||
+      p.bias.size() != static_cast<size_t>(p.n_out)) {
+    return make_error(fmt::format("{} predictor buffers do not match its shape", what));
+  }
+  for (const auto* v : {&p.a, &p.bt, &p.bias}) {
+    for (float x : *v) {
+      if (!std::isfinite(x)) return make_error(fmt::format("{} predictor has a non-finite weight", what));
+    }
+  }
+  return {};
+}
+}  // namespace
+
+Status validate_dejavu(const DejaVuConfig& dv, const SidecarModelDims& dims) {
+  if (!(dv.keep > 0.0f && dv.keep <= 1.0f)) return make_error(fmt::format("dejavu keep fraction {} out of (0, 1]", dv.keep));
+  if (static_cast<int32_t>(dv.mlp.size()) != dims.n_layer) {
+    return make_error(fmt::format("dejavu has MLP predictors for {} layers, the model has {}", dv.mlp.size(), dims.n_layer));
+  }
+  for (int32_t l = 0; l < dims.n_layer; ++l) {
+    const LowRankPredictor& p = dv.mlp[static_cast<size_t>(l)];
+    SKIM_RETURN_IF_ERROR(check_predictor(p, dims.n_embd, dims.n_ff, fmt::format("layer {} MLP", l)));
+    if (p.rank != dv.rank) return make_error(fmt::format("layer {} MLP predictor has rank {}, not {}", l, p.rank, dv.rank));
+  }
+  if (dv.heads.empty()) return {};
+  if (!(dv.head_keep > 0.0f && dv.head_keep <= 1.0f)) {
+    return make_error(fmt::format("dejavu head keep fraction {} out of (0, 1]", dv.head_keep));
+  }
+  if (static_cast<int32_t>(dv.heads.size()) != dims.n_layer) {
+    return make_error(fmt::format("dejavu has head predictors for {} layers, the model has {}", dv.heads.size(), dims.n_layer));
+  }
+  for (int32_t l = 0; l < dims.n_layer; ++l) {
+    const LowRankPredictor& p = dv.heads[static_cast<size_t>(l)];
+    SKIM_RETURN_IF_ERROR(check_predictor(p, dims.n_embd, dims.n_head, fmt::format("layer {} head", l)));
+    if (p.rank != dv.head_rank) {
+      return make_error(fmt::format("layer {} head predictor has rank {}, not {}", l, p.rank, dv.head_rank));
+    }
+  }
+  return {};
 }
 
 Status save_sidecar(const SparsityConfig& cfg, const std::string& path) {
@@ -37,6 +124,23 @@ Status save_sidecar(const SparsityConfig& cfg, const std::string& path) {
   for (const auto& row : cfg.thresholds) flat.insert(flat.end(), row.begin(), row.end());
   w.add_tensor(kThresholdTensor, gguf::GgmlType::kF32, {cfg.n_layer(), kNumSparsitySites},
                {reinterpret_cast<const uint8_t*>(flat.data()), flat.size() * sizeof(float)});
+  if (cfg.method == SparsityMethod::kDejaVu) {
+    const DejaVuConfig& dv = cfg.dejavu;
+    if (dv.mlp.size() != static_cast<size_t>(cfg.n_layer()) || (!dv.heads.empty() && dv.heads.size() != dv.mlp.size())) {
+      return make_error("dejavu sidecar: predictors do not cover every layer");
+    }
+    w.add_u32("skim.sparsity.dejavu.rank", static_cast<uint32_t>(dv.rank));
+    w.add_u32("skim.sparsity.dejavu.head_rank", static_cast<uint32_t>(dv.heads.empty() ? 0 : dv.head_rank));
+    w.add_f32("skim.sparsity.dejavu.keep", dv.keep);
+    w.add_f32("skim.sparsity.dejavu.head_keep", dv.head_keep);
+    w.add_bool("skim.sparsity.dejavu.lookahead", dv.lookahead);
+    w.add_f32_array("skim.sparsity.dejavu.mlp_recall", dv.mlp_recall);
+    w.add_f32_array("skim.sparsity.dejavu.head_recall", dv.head_recall);
+    for (int32_t l = 0; l < cfg.n_layer(); ++l) {
+      add_predictor(w, "mlp", l, dv.mlp[static_cast<size_t>(l)]);
+      if (!dv.heads.empty()) add_predictor(w, "head", l, dv.heads[static_cast<size_t>(l)]);
+    }
+  }
   return w.write(path);
 }
 
@@ -53,6 +157,7 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
   if (method == "teal") cfg.method = SparsityMethod::kTeal;
   else if (method == "cats") cfg.method = SparsityMethod::kCats;
   else if (method == "dense") cfg.method = SparsityMethod::kDense;
+  else if (method == "dejavu") cfg.method = SparsityMethod::kDejaVu;
   else return fail(fmt::format("unknown method '{}'", method));
   SKIM_TRY(double target, f.get_float("skim.sparsity.target"));
   if (!(target >= 0.0 && target < 1.0)) return fail(fmt::format("target sparsity {} out of [0, 1)", target));
@@ -84,6 +189,52 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
     std::memcpy(cfg.thresholds[static_cast<size_t>(l)].data(), t->data + static_cast<size_t>(l) * 16, 16);
     for (float x : cfg.thresholds[static_cast<size_t>(l)]) {
       if (!std::isfinite(x)) return fail(fmt::format("non-finite threshold in layer {}", l));
+    }
+  }
+  if (cfg.method == SparsityMethod::kDejaVu) {
+    DejaVuConfig& dv = cfg.dejavu;
+    SKIM_TRY(int64_t rank, f.get_int("skim.sparsity.dejavu.rank"));
+    SKIM_TRY(int64_t head_rank, f.get_int_or("skim.sparsity.dejavu.head_rank", 0));
+    SKIM_TRY(double keep, f.get_float("skim.sparsity.dejavu.keep"));
+    SKIM_TRY(double head_keep, f.get_float_or("skim.sparsity.dejavu.head_keep", 0.0));
+    SKIM_TRY(bool lookahead, f.get_bool_or("skim.sparsity.dejavu.lookahead", false));
+    if (expected_layers < 1) return fail("dejavu sidecar for a model without layers");
+    if (rank <= 0 || rank > (1 << 16) || head_rank < 0 || head_rank > (1 << 16)) return fail("dejavu rank out of range");
+    dv.rank = static_cast<int32_t>(rank);
+    dv.head_rank = static_cast<int32_t>(head_rank);
+    dv.keep = static_cast<float>(keep);
+    dv.head_keep = static_cast<float>(head_keep);
+    dv.lookahead = lookahead;
+    for (auto [key, out] : {std::pair{"skim.sparsity.dejavu.mlp_recall", &dv.mlp_recall},
+                            std::pair{"skim.sparsity.dejavu.head_recall", &dv.head_recall}}) {
+      if (!f.find(key)) continue;
+      SKIM_TRY(const gguf::Array* arr, f.get_array(key, gguf::ValueType::kFloat32));
+      for (const auto& v : arr->items) out->push_back(static_cast<float>(*v.as_float()));
+    }
+    for (int32_t l = 0; l < expected_layers; ++l) {
+      auto p = read_predictor(f, "mlp", l);
+      if (!p) return fail(p.error().message);
+      dv.mlp.push_back(std::move(*p));
+      if (dv.head_rank > 0) {
+        auto h = read_predictor(f, "head", l);
+        if (!h) return fail(h.error().message);
+        dv.heads.push_back(std::move(*h));
+      }
+    }
+    // Without the model's sizes, check what the file itself implies.
+    SidecarModelDims self{expected_layers, dv.mlp.front().n_in, dv.mlp.front().n_out,
+                          dv.heads.empty() ? 0 : dv.heads.front().n_out};
+    if (auto st = validate_dejavu(dv, self); !st) return fail(st.error().message);
+  }
+  return cfg;
+}
+
+Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& expected_sha256,
+                                    const SidecarModelDims& dims) {
+  SKIM_TRY(SparsityConfig cfg, load_sidecar(path, expected_sha256, dims.n_layer));
+  if (cfg.method == SparsityMethod::kDejaVu) {
+    if (auto st = validate_dejavu(cfg.dejavu, dims); !st) {
+      return make_error(fmt::format("sparsity sidecar {}: {}", path, st.error().message));
     }
   }
   return cfg;

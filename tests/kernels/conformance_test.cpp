@@ -2,6 +2,9 @@
 // dtype, in the spirit of llama.cpp's test-backend-ops:
 //  - vec_dot / vec_dot_cols of an ISA agree with ref's vec_dot on the same quantized
 //    inputs to ~1e-6 of the sum of |terms| (only float summation order differs);
+//  - gemm of an ISA agrees with ref's vec_dot the same way, and bitwise with the ISA's own
+//    vec_dot (one activation row) / vec_dot_cols (several); tests/kernels/gemm_test.cpp
+//    covers the tiled kernels' remainders, strides and matmul bitwise;
 //  - matmul agrees with the f32 product of the dequantized weights and the original
 //    activations within a per-dtype normalized MSE (5e-4 class for 8-bit activations);
 //  - matmul of an ISA agrees with the scalar table's matmul to ~1e-10 NMSE;
@@ -10,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <tuple>
 
 #include "kernels/test_util.h"
@@ -92,6 +96,47 @@ TEST_P(Conformance, VecDotColsMatchesVecDot) {
         const float want = ref_[type()].vec_dot(n, w.bytes.data(), xq.data() + c * rb);
         EXPECT_NEAR(out[c], want, 1e-6 * abs_dot(w.deq.data(), xd.data(), n))
             << "n=" << n << " nc=" << nc << " c=" << c;
+      }
+    }
+  }
+}
+
+TEST_P(Conformance, GemmMatchesReferenceAndVecDot) {
+  constexpr int kCols = kernels::kGemmCols;
+  const DType act = vec_dot_type(type());
+  for (int64_t nblocks : {1, 5, 6}) {
+    const int64_t n = nblocks * block();
+    const size_t rb = row_bytes(act, n);
+    for (int64_t nr : {1, 3, 4, 6}) {
+      const test::Matrix w = test::make_matrix(type(), nr, n, test::random_vector(nr * n, 7 + nblocks));
+      const size_t ws = row_bytes(type(), n);
+      std::vector<uint8_t> xq(rb * kCols);
+      std::vector<std::vector<float>> xd(kCols, std::vector<float>(n));
+      for (int c = 0; c < kCols; ++c) {
+        const auto x = test::random_vector(n, 600 + c, 0.5f + c);
+        table_[type()].quantize_act(x.data(), xq.data() + c * rb, n);
+        kernels::ref::dequantize_row(act, xq.data() + c * rb, xd[c].data(), n);
+      }
+      for (int nc = 1; nc <= kCols; ++nc) {
+        std::vector<float> y(static_cast<size_t>(nr) * nc);
+        table_[type()].gemm(n, w.bytes.data(), ws, nr, xq.data(), rb, nc, y.data(), nr);
+        for (int64_t r = 0; r < nr; ++r) {
+          const uint8_t* wr = w.bytes.data() + r * ws;
+          float own[kCols];
+          if (nc == 1) {
+            own[0] = table_[type()].vec_dot(n, wr, xq.data());
+          } else {
+            table_[type()].vec_dot_cols(n, wr, xq.data(), rb, nc, own);
+          }
+          for (int c = 0; c < nc; ++c) {
+            const float got = y[c * nr + r];
+            const float want = ref_[type()].vec_dot(n, wr, xq.data() + c * rb);
+            EXPECT_NEAR(got, want, 1e-6 * abs_dot(w.deq.data() + r * n, xd[c].data(), n))
+                << "n=" << n << " nr=" << nr << " nc=" << nc << " r=" << r << " c=" << c;
+            EXPECT_EQ(std::memcmp(&got, &own[c], sizeof(float)), 0)
+                << "not bitwise the ISA's vec_dot: n=" << n << " nr=" << nr << " nc=" << nc << " r=" << r << " c=" << c;
+          }
+        }
       }
     }
   }

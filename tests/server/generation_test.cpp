@@ -115,6 +115,36 @@ TEST(Generation, StopStringEndsAndIsNotEmitted) {
   EXPECT_EQ(got.text.find(','), std::string::npos);
 }
 
+// Ending at an end-of-generation token while the tail of the text is held back (it could
+// be the start of a stop string): both Session::generate and Generation emit it.
+TEST(Generation, HeldBackTextIsEmittedAtEndOfGeneration) {
+  const Engine& e = test_engine();
+  auto chat = e.apply_chat_template(std::vector<ChatMessage>{{"user", "Say hello."}}, true);
+  ASSERT_TRUE(chat.ok());
+  const std::string prompt = *chat;
+  auto go = greedy(200);
+  Output plain = reference(prompt, go.params);
+  ASSERT_EQ(plain.finish_reason, "stop") << "expected the answer to end with an end-of-generation token";
+  ASSERT_GE(plain.text.size(), 2u);
+  const std::string tail = plain.text.substr(plain.text.size() - 2);
+  go.params.stop = {tail + "\x01never"};  // its start matches the text's end, never the whole
+  Output ref = reference(prompt, go.params);
+  EXPECT_EQ(ref.finish_reason, "stop");
+  EXPECT_EQ(ref.tokens, plain.tokens);
+  EXPECT_EQ(ref.text, plain.text);  // was: the held-back tail dropped
+  Output got = batched({prompt}, go)[0];
+  EXPECT_EQ(got.text, plain.text);
+  // Streaming callbacks see the same text.
+  auto s = e.new_session(512);
+  std::string streamed;
+  auto r = s->generate(e.tokenize(prompt, true, true), go.params, [&](std::string_view t) {
+    streamed += t;
+    return true;
+  });
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(streamed, plain.text);
+}
+
 TEST(Generation, MaxTokensZeroFinishesAtOnce) {
   const Engine& e = test_engine();
   auto s = e.new_session(64);

@@ -1,7 +1,8 @@
 // scheduler_test.cpp — server::Scheduler without HTTP: jobs run to a finish with usage, a
 // job whose options the sampler refuses fails cleanly (no deadlock, slot freed), the queue
 // bound holds, cancelled jobs free their slot, drain() refuses new work but lets queued
-// work finish, stop() fails whatever is left.
+// work finish, stop() fails whatever is left; a long prompt joining while others stream is
+// read in chunks inside their decode steps, and every output equals the job run alone.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -107,6 +108,89 @@ TEST(Scheduler, QueueBoundCancellationDrainAndStop) {
   EXPECT_TRUE(s.wait_idle(10s));
   s.stop();
   s.stop();  // idempotent
+}
+
+// The greedy text of a prompt generated alone (Session::generate, no batching).
+std::string alone(const std::vector<int32_t>& prompt, int32_t max_tokens) {
+  auto session = test_engine().new_session(512);
+  GenerateParams gp;
+  gp.max_tokens = max_tokens;
+  gp.sampling.temperature = 0.0f;
+  gp.ignore_eos = true;
+  auto r = session->generate(prompt, gp);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? r->text : std::string();
+}
+
+TEST(Scheduler, LongPromptJoinsWhileOthersStream) {
+  Metrics m;
+  SchedulerOptions o = opts(3, 4);
+  o.n_ctx = 512;
+  o.prompt_chunk = 16;
+  Scheduler s(test_engine(), o, m);
+  auto a = make_job("Once upon a time", 48);
+  auto b = make_job("The capital of France is", 48);
+  ASSERT_EQ(s.submit(a), Scheduler::Admit::kOk);
+  ASSERT_EQ(s.submit(b), Scheduler::Admit::kOk);
+  // Both stream before the long prompt arrives.
+  Delta a0 = a->take(10s), b0 = b->take(10s);
+  ASSERT_FALSE(a0.empty());
+  ASSERT_FALSE(b0.empty());
+  std::string long_text;
+  for (int i = 0; i < 12; ++i) long_text += "The quick brown fox jumps over the lazy dog number " + std::to_string(i) + ". ";
+  auto c = make_job(long_text, 8);
+  ASSERT_GE(c->prompt().size(), 140u);
+  ASSERT_NE(c->prompt().size() % 16, 1u);  // a 1-token last chunk would use T == 1 attention order
+  const uint64_t steps_before = m.decode_steps_total.load();
+  ASSERT_EQ(s.submit(c), Scheduler::Admit::kOk);
+  Delta da = drain_job(*a), db = drain_job(*b), dc = drain_job(*c);
+  ASSERT_TRUE(da.finished && !da.error && db.finished && !db.error && dc.finished && !dc.error);
+  EXPECT_EQ(a0.text + da.text, alone(a->prompt(), 48));
+  EXPECT_EQ(b0.text + db.text, alone(b->prompt(), 48));
+  EXPECT_EQ(dc.text, alone(c->prompt(), 8));
+  EXPECT_EQ(dc.usage.completion_tokens, 8);
+  // The long prompt (>= 9 chunks of 16) was read inside the streams' decode steps: each
+  // of its steps also advanced the streams, none stalled them.
+  const uint64_t chunks = (c->prompt().size() + 15) / 16;
+  EXPECT_GE(m.mixed_steps_total.load(), chunks);
+  EXPECT_GT(m.decode_steps_total.load() - steps_before, chunks);
+  EXPECT_EQ(m.prompt_tokens_total.load() + m.prompt_tokens_cached_total.load(),
+            a->prompt().size() + b->prompt().size() + c->prompt().size());
+}
+
+TEST(Scheduler, ASharedPrefixIsReadOnceAndOutputsStayExact) {
+  Metrics m;
+  SchedulerOptions o = opts(1, 4);
+  o.prompt_chunk = 8;
+  Scheduler s(test_engine(), o, m);
+  const std::string system = "You are a careful assistant. Answer in one short sentence, please. ";
+  auto first = make_job(system + "What is the capital of Italy?", 6);
+  ASSERT_EQ(s.submit(first), Scheduler::Admit::kOk);
+  Delta d1 = drain_job(*first);
+  ASSERT_TRUE(d1.finished && !d1.error);
+  EXPECT_EQ(m.prompt_tokens_cached_total.load(), 0u);
+  auto second = make_job(system + "Name a large animal.", 6);
+  const size_t shared = [&] {
+    size_t i = 0;
+    while (first->prompt()[i] == second->prompt()[i]) ++i;
+    return i;
+  }();
+  ASSERT_GE(shared, 10u);
+  ASSERT_EQ(s.submit(second), Scheduler::Admit::kOk);
+  Delta d2 = drain_job(*second);
+  ASSERT_TRUE(d2.finished && !d2.error);
+  EXPECT_GE(m.prompt_tokens_cached_total.load(), shared - 8);  // whole 8-token chunks at least
+  EXPECT_LE(m.prompt_tokens_cached_total.load(), shared);
+  EXPECT_EQ(d2.usage.prompt_tokens, static_cast<int32_t>(second->prompt().size()));
+  EXPECT_EQ(d1.text, alone(first->prompt(), 6));
+  EXPECT_EQ(d2.text, alone(second->prompt(), 6));
+  // The same prompt again: everything but the last 2 tokens is reused.
+  auto third = make_job(system + "Name a large animal.", 6);
+  const uint64_t before = m.prompt_tokens_cached_total.load();
+  ASSERT_EQ(s.submit(third), Scheduler::Admit::kOk);
+  Delta d3 = drain_job(*third);
+  EXPECT_EQ(d3.text, d2.text);
+  EXPECT_GE(m.prompt_tokens_cached_total.load() - before, shared);
 }
 
 TEST(Scheduler, StopFailsQueuedAndRunningJobs) {

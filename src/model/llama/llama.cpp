@@ -1,3 +1,10 @@
+// llama.cpp — the Llama architecture (SmolLM2 and other converted Llama models): tensor
+// binding with shape checks, and the forward pass over a batch of T rows that may belong to
+// several sequences (continuous batching: shared products, per-sequence RoPE/KV/attention).
+// Dense products go through kernels::matmul; with a SparsityPolicy, single-token decode
+// takes the sparse kernels (TEAL: active input channels of every projection; CATS: active
+// neurons of up/down) and multi-token passes apply the same thresholds as masks, so
+// perplexity and accuracy measure the method. No allocation: buffers live in the workspace.
 #include "model/llama/llama.h"
 
 #include <fmt/core.h>
@@ -5,6 +12,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <initializer_list>
+#include <utility>
 
 #include "kernels/sparse.h"
 #include "model/layers.h"
@@ -17,7 +26,10 @@ namespace {
 // Activations for a batch of up to B tokens, allocated once.
 class LlamaWorkspace final : public Workspace {
  public:
-  LlamaWorkspace(const HParams& hp, const Weights& w, int32_t B, int32_t n_ctx, int32_t n_threads) : B_(B) {
+  LlamaWorkspace(const HParams& hp, const Weights& w, int32_t B, int32_t n_ctx, int32_t n_threads)
+      : B_(B), n_ctx_(n_ctx) {
+    pos.resize(static_cast<size_t>(B));
+    attn_runs.resize(static_cast<size_t>(B));
     x.resize(static_cast<size_t>(B) * hp.n_embd);
     xb.resize(static_cast<size_t>(B) * hp.n_embd);
     xb2.resize(static_cast<size_t>(B) * hp.n_embd);
@@ -40,7 +52,10 @@ class LlamaWorkspace final : public Workspace {
     active.resize(static_cast<size_t>(std::max({hp.n_embd, hp.q_dim(), hp.n_ff})));
   }
   int32_t max_batch() const override { return B_; }
+  int32_t n_ctx() const override { return n_ctx_; }
 
+  std::vector<int32_t> pos;   // [B] position of each batch row in its sequence
+  std::vector<layers::AttentionRun> attn_runs;  // [B] (at most one run per row)
   std::vector<float> x;       // [B, n_embd] residual stream
   std::vector<float> xb;      // [B, n_embd] normed input of a block
   std::vector<float> xb2;     // [B, n_embd] block output
@@ -56,6 +71,7 @@ class LlamaWorkspace final : public Workspace {
 
  private:
   int32_t B_;
+  int32_t n_ctx_;
 };
 
 }  // namespace
@@ -70,20 +86,49 @@ std::unique_ptr<Workspace> LlamaModel::make_workspace(int32_t max_batch, int32_t
   return std::make_unique<LlamaWorkspace>(hp_, w_, max_batch, n_ctx, n_threads);
 }
 
-Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, std::span<const int32_t> tokens,
-                           int32_t pos0, int32_t n_out, float* logits) const {
+Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::span<const SeqRun> runs,
+                                 float* logits) const {
   auto& ws = static_cast<LlamaWorkspace&>(wsb);
-  const int32_t T = static_cast<int32_t>(tokens.size());
   const int32_t d = hp_.n_embd, qd = hp_.q_dim(), kvd = hp_.kv_dim(), ff = hp_.n_ff;
-  if (T == 0) return make_error("empty batch");
-  if (T > ws.max_batch()) return make_error(fmt::format("batch of {} tokens exceeds the workspace ({})", T, ws.max_batch()));
-  if (pos0 < 0 || pos0 + T > kv.n_ctx()) {
-    return make_error(fmt::format("context overflow: positions {}..{} exceed the context size {}", pos0, pos0 + T - 1,
-                                  kv.n_ctx()));
+  if (runs.empty()) return make_error("empty batch");
+  int64_t T64 = 0;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    const SeqRun& r = runs[i];
+    const int64_t Ti = static_cast<int64_t>(r.tokens.size());
+    if (Ti == 0) return make_error(fmt::format("batch run {} has no tokens", i));
+    T64 += Ti;
+    if (!r.kv) return make_error(fmt::format("batch run {} has no KV cache", i));
+    const KvCache& kv = *r.kv;
+    if (kv.n_layer() != hp_.n_layer || kv.kv_dim() != kvd) {
+      return make_error(fmt::format("batch run {}: the KV cache is not shaped for this model", i));
+    }
+    if (kv.n_ctx() > ws.n_ctx()) {
+      return make_error(fmt::format("batch run {}: a KV cache of {} positions exceeds the workspace's context ({})",
+                                    i, kv.n_ctx(), ws.n_ctx()));
+    }
+    if (r.pos0 < 0 || r.pos0 + Ti > kv.n_ctx()) {
+      return make_error(fmt::format("context overflow: positions {}..{} exceed the context size {}", r.pos0,
+                                    r.pos0 + Ti - 1, kv.n_ctx()));
+    }
+    if (r.n_out < 0 || r.n_out > Ti) return make_error("invalid number of output rows");
+    for (size_t j = 0; j < i; ++j) {
+      if (runs[j].kv == r.kv) return make_error(fmt::format("batch runs {} and {} share one KV cache", j, i));
+    }
+    for (int32_t t : r.tokens) {
+      if (t < 0 || t >= hp_.n_vocab) return make_error(fmt::format("token id {} out of range [0, {})", t, hp_.n_vocab));
+    }
   }
-  if (n_out < 0 || n_out > T) return make_error("invalid number of output rows");
-  for (int32_t t : tokens) {
-    if (t < 0 || t >= hp_.n_vocab) return make_error(fmt::format("token id {} out of range [0, {})", t, hp_.n_vocab));
+  if (T64 > ws.max_batch()) {
+    return make_error(fmt::format("batch of {} tokens exceeds the workspace ({})", T64, ws.max_batch()));
+  }
+  const int32_t T = static_cast<int32_t>(T64);
+  // Batch rows: run i holds rows [start_i, start_i + T_i) at positions pos0_i + t.
+  {
+    int32_t row = 0;
+    for (const SeqRun& r : runs) {
+      for (int32_t t = 0; t < static_cast<int32_t>(r.tokens.size()); ++t) ws.pos[static_cast<size_t>(row + t)] = r.pos0 + t;
+      row += static_cast<int32_t>(r.tokens.size());
+    }
   }
   const kernels::KernelTable& kt = ctx.kt;
   ActivationObserver* obs = ws.observer();  // calibration hook (usually null)
@@ -92,11 +137,32 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
   auto mm = [&](const TensorView& w, const float* x, float* y, int32_t n) {
     kernels::matmul(kt, ctx.pool, w, x, y, n, scratch);
   };
+  // Products that read the same input (q/k/v, gate/up) quantize it once.
+  auto mm_shared = [&](const float* x, int32_t n, std::initializer_list<std::pair<const TensorView*, float*>> outs) {
+    const TensorView& w0 = *outs.begin()->first;
+    bool same = true;
+    for (const auto& [w, y] : outs) same = same && w->type == w0.type && w->cols() == w0.cols();
+    if (!same) {
+      for (const auto& [w, y] : outs) mm(*w, x, y, n);
+      return;
+    }
+    const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, w0.type, x, n, w0.cols(), scratch);
+    for (const auto& [w, y] : outs) kernels::matmul_prepared(kt, ctx.pool, *w, xq, y);
+  };
   // Sparse decode (single token with a sparsity policy): the active channels of an input.
   const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
   const bool teal = sp && sp->method() == SparsityMethod::kTeal;
   const bool cats = sp && sp->method() == SparsityMethod::kCats;
+  // Multi-token passes with a policy (prefill, perplexity, eval) apply the same thresholds
+  // as masks before dense products, so quality measurements see the method's effect.
+  const SparsityPolicy* masked = T > 1 ? ctx.sparsity : nullptr;
+  const bool mask_teal = masked && masked->method() == SparsityMethod::kTeal;
+  const bool mask_cats = masked && masked->method() == SparsityMethod::kCats;
   SparsityStats& stats = ws.sparsity_stats();
+  auto mask = [&](float* x, int64_t n, int32_t il, SparsitySite site) {
+    stats.kept += layers::mask_below(x, n, masked->threshold(il, site));
+    stats.total += n;
+  };
   auto select = [&](const float* x, int32_t n, float threshold) -> std::span<const int32_t> {
     const int32_t k = kt.select_active(x, n, threshold, ws.active.data());
     stats.kept += k;
@@ -107,8 +173,13 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
     kernels::matvec_sparse_input(kt, ctx.pool, wt, x, idx, y);
   };
 
-  // Embeddings: x[t] = token_embd[tokens[t]]
-  for (int32_t t = 0; t < T; ++t) kernels::get_row(w_.token_embd, tokens[t], ws.x.data() + static_cast<size_t>(t) * d);
+  // Embeddings: x[row] = token_embd[token of that row]
+  {
+    size_t row = 0;
+    for (const SeqRun& r : runs) {
+      for (int32_t t : r.tokens) kernels::get_row(w_.token_embd, t, ws.x.data() + row++ * d);
+    }
+  }
 
   const layers::AttentionShape ashape{hp_.n_head, hp_.n_head_kv, hp_.head_dim,
                                       1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
@@ -124,29 +195,38 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
       sparse_in(S.k, ws.xb.data(), idx, ws.k.data());
       sparse_in(S.v, ws.xb.data(), idx, ws.v.data());
     } else {
-      mm(L.wq, ws.xb.data(), ws.q.data(), T);
-      mm(L.wk, ws.xb.data(), ws.k.data(), T);
-      mm(L.wv, ws.xb.data(), ws.v.data(), T);
+      if (mask_teal) mask(ws.xb.data(), static_cast<int64_t>(T) * d, il, SparsitySite::kQkvIn);
+      mm_shared(ws.xb.data(), T, {{&L.wq, ws.q.data()}, {&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}});
     }
-    uint16_t* kc = kv.k(il);
-    uint16_t* vc = kv.v(il);
     for (int32_t t = 0; t < T; ++t) {
-      const int32_t pos = pos0 + t;
+      const int32_t pos = ws.pos[static_cast<size_t>(t)];
       layers::rope_norm(ops, &ws.q[static_cast<size_t>(t) * qd], hp_.n_head, hp_.head_dim, hp_.n_rot, pos,
                         hp_.rope_base, hp_.rope_freq_scale);
       layers::rope_norm(ops, &ws.k[static_cast<size_t>(t) * kvd], hp_.n_head_kv, hp_.head_dim, hp_.n_rot, pos,
                         hp_.rope_base, hp_.rope_freq_scale);
     }
-    // The cache rows of positions pos0..pos0+T-1 are contiguous: one conversion each.
-    layers::store_kv_f16(ops, kc + static_cast<size_t>(pos0) * kvd, ws.k.data(), T * kvd);
-    layers::store_kv_f16(ops, vc + static_cast<size_t>(pos0) * kvd, ws.v.data(), T * kvd);
-    layers::attention(ops, ctx.pool, ashape, ws.q.data(), kc, vc, ws.att.data(), T, pos0, kv.n_ctx(),
-                      ws.scores.data());
+    // Each run's cache rows pos0..pos0+T_i-1 are contiguous: one conversion each.
+    {
+      size_t row = 0;
+      for (size_t i = 0; i < runs.size(); ++i) {
+        const SeqRun& r = runs[i];
+        const int32_t Ti = static_cast<int32_t>(r.tokens.size());
+        uint16_t* kc = r.kv->k(il);
+        uint16_t* vc = r.kv->v(il);
+        layers::store_kv_f16(ops, kc + static_cast<size_t>(r.pos0) * kvd, ws.k.data() + row * kvd, Ti * kvd);
+        layers::store_kv_f16(ops, vc + static_cast<size_t>(r.pos0) * kvd, ws.v.data() + row * kvd, Ti * kvd);
+        ws.attn_runs[i] = {ws.q.data() + row * qd, kc, vc, ws.att.data() + row * qd, Ti, r.pos0};
+        row += static_cast<size_t>(Ti);
+      }
+    }
+    layers::attention_multi(ops, ctx.pool, ashape, std::span<const layers::AttentionRun>(ws.attn_runs.data(), runs.size()),
+                            ws.n_ctx(), ws.scores.data());
     if (obs) obs->observe(il, ActivationSite::kOIn, ws.att.data(), T, qd);
     if (teal) {
       auto idx = select(ws.att.data(), qd, sp->threshold(il, SparsitySite::kOIn));
       sparse_in(sp->layer(il).o, ws.att.data(), idx, ws.xb2.data());
     } else {
+      if (mask_teal) mask(ws.att.data(), static_cast<int64_t>(T) * qd, il, SparsitySite::kOIn);
       mm(L.wo, ws.att.data(), ws.xb2.data(), T);
     }
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
@@ -174,20 +254,38 @@ Status LlamaModel::forward(const ExecContext& ctx, Workspace& wsb, KvCache& kv, 
       for (int32_t i : idx) ws.hb[static_cast<size_t>(i)] *= ws.hb2[static_cast<size_t>(i)];
       sparse_in(sp->layer(il).down, ws.hb.data(), idx, ws.xb2.data());
     } else {
-      mm(L.w_gate, ws.xb.data(), ws.hb.data(), T);
-      mm(L.w_up, ws.xb.data(), ws.hb2.data(), T);
+      const int64_t n_ff = static_cast<int64_t>(T) * ff;
+      if (mask_teal) mask(ws.xb.data(), static_cast<int64_t>(T) * d, il, SparsitySite::kGateUpIn);
+      mm_shared(ws.xb.data(), T, {{&L.w_gate, ws.hb.data()}, {&L.w_up, ws.hb2.data()}});
       if (obs) obs->observe(il, ActivationSite::kGate, ws.hb.data(), T, ff);
-      layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), static_cast<int64_t>(T) * ff);
+      if (mask_cats) {
+        stats.kept += layers::mask_neurons_by_gate(ws.hb.data(), ws.hb2.data(), n_ff,
+                                                   masked->threshold(il, SparsitySite::kDownIn));
+        stats.total += n_ff;
+      }
+      layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), n_ff);
       if (obs) obs->observe(il, ActivationSite::kDownIn, ws.hb.data(), T, ff);
+      if (mask_teal) mask(ws.hb.data(), n_ff, il, SparsitySite::kDownIn);
       mm(L.w_down, ws.hb.data(), ws.xb2.data(), T);
     }
     layers::add_inplace(ws.x.data(), ws.xb2.data(), T * d);
   }
 
+  // Final norm and logits only for each run's last n_out rows, gathered into xb in run order.
+  int32_t n_out = 0;
+  {
+    int32_t row = 0;
+    for (const SeqRun& r : runs) {
+      const int32_t Ti = static_cast<int32_t>(r.tokens.size());
+      if (r.n_out > 0) {
+        layers::rms_norm(ops, &ws.x[static_cast<size_t>(row + Ti - r.n_out) * d], w_.output_norm,
+                         &ws.xb[static_cast<size_t>(n_out) * d], d, r.n_out, hp_.rms_eps);
+      }
+      n_out += r.n_out;
+      row += Ti;
+    }
+  }
   if (n_out == 0) return {};
-  // Final norm and logits only for the last n_out rows.
-  const int32_t first = T - n_out;
-  layers::rms_norm(ops, &ws.x[static_cast<size_t>(first) * d], w_.output_norm, ws.xb.data(), d, n_out, hp_.rms_eps);
   mm(w_.output, ws.xb.data(), logits, n_out);
   return {};
 }

@@ -39,8 +39,8 @@ class LlamaModel final : public Model {
   const Weights& weights() const { return w_; }
   std::unique_ptr<Workspace> make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const override;
   std::vector<LayerMatrices> layer_matrices() const override;
-  Status forward(const ExecContext& ctx, Workspace& ws, KvCache& kv, std::span<const int32_t> tokens, int32_t pos0,
-                 int32_t n_out, float* logits) const override;
+  Status forward_multi(const ExecContext& ctx, Workspace& ws, std::span<const SeqRun> runs,
+                       float* logits) const override;
 
  private:
   HParams hp_;

@@ -32,4 +32,13 @@ void vec_dot_cols_bf16(int64_t n, const void* w, const void* x, size_t stride, i
 float dot_f32(const float* a, const float* b, int64_t n);
 void axpy_f32(float a, const float* x, float* y, int64_t n);
 
+// Activation quantizers, bitwise ref::quantize_q8_0_x86 / quantize_q8_1_x86 (kernels/cpu/avx2/quantize_act.cpp).
+void quantize_q8_0(const float* x, void* xq, int64_t n);
+void quantize_q8_1(const float* x, void* xq, int64_t n);
+// Register-tiled GEMM (kernels.h GemmFn), bitwise vec_dot_q4_1 / vec_dot_q8_0 per output.
+void gemm_q4_1(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
+               float* y, size_t ldy);
+void gemm_q8_0(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
+               float* y, size_t ldy);
+
 }  // namespace skim::kernels::avx2

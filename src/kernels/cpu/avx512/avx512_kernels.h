@@ -15,4 +15,10 @@ float vec_dot_q8_0(int64_t n, const void* w, const void* xq);  // x Q8_0
 void vec_dot_cols_q4_1(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
 void vec_dot_cols_q8_0(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
 
+// Register-tiled GEMM (kernels.h GemmFn), bitwise vec_dot_q4_1 / vec_dot_q8_0 per output.
+void gemm_q4_1(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
+               float* y, size_t ldy);
+void gemm_q8_0(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
+               float* y, size_t ldy);
+
 }  // namespace skim::kernels::avx512

@@ -1,0 +1,125 @@
+// cmd_sweep.cpp — `skim sweep`: methods x sparsity levels -> measured sparsity, perplexity,
+// zero-shot accuracy and decode speed (dense interleaved) in one run. Markdown table on
+// stdout (or --json), logs and a progress bar with ETA on stderr, sweep.csv + sweep.json
+// (and the sidecars) in --out-dir. scripts/plot_sweep.py draws the Pareto plot from them.
+#include <filesystem>
+
+#include "cli_common.h"
+#include "skim/eval.h"
+#include "skim/sweep.h"
+
+namespace skim::cli {
+
+namespace {
+namespace fs = std::filesystem;
+
+// ../shared/data next to the repository that holds this binary, else ./ relatives.
+std::string find_shared_data() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
+    if (fs::exists(p / "lambada_openai", ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return "../shared/data";
+}
+
+std::vector<std::string> text_files(const fs::path& dir) {
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+}  // namespace
+
+void add_sweep(CLI::App& root, int& exit_code) {
+  auto* app = root.add_subcommand(
+      "sweep", "sparsity sweep: calibrate each method x level, measure sparsity, perplexity, accuracy, tok/s vs dense");
+  struct Opts {
+    ModelOptions m;
+    SweepOptions s;
+    std::string data_dir;
+    bool json = false;
+  };
+  auto o = std::make_shared<Opts>();
+  app->add_option("-m,--model", o->m.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
+  app->add_option("-t,--threads", o->s.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
+  app->add_option("--methods", o->s.methods, "comma-separated: teal (uniform), teal-greedy, cats")
+      ->delimiter(',')
+      ->check(CLI::IsMember(sweep_methods()));
+  app->add_option("--levels", o->s.levels, "comma-separated target sparsities in [0, 0.95]")
+      ->delimiter(',')
+      ->check(CLI::Range(0.0, 0.95));
+  app->add_option("--ppl-chunks", o->s.ppl_chunks,
+                  "perplexity over the first N chunks of 512 tokens of wiki.test.raw (default 4)")
+      ->check(CLI::Range(1, 100000));
+  app->add_option("--limit", o->s.task_limit, "first N examples of each task (default 30)")->check(CLI::Range(1, 1000000));
+  app->add_option("--tasks", o->s.tasks, "comma-separated tasks (default: lambada,arc_easy,winogrande)")
+      ->delimiter(',')
+      ->check(CLI::IsMember(task_names()));
+  app->add_option("-n,--n-gen", o->s.n_gen, "decode tokens per speed repetition (default 64)")->check(CLI::Range(1, 4096));
+  app->add_option("-r,--repetitions", o->s.repetitions, "speed repetitions, dense and sparse interleaved (default 3)")
+      ->check(CLI::Range(1, 1000));
+  app->add_option("--sparsity-tokens", o->s.sparsity_tokens,
+                  "decode tokens of the evaluation text for the measured sparsity (default 128)")
+      ->check(CLI::Range(1, 2048));
+  app->add_option("--out-dir", o->s.out_dir, "sidecars, sweep.csv and sweep.json go here (default build/sweep)");
+  app->add_option("--data-dir", o->data_dir, "shared data: task folders, wikitext-2-raw, calibration (default ../shared/data)");
+  app->add_option("--calibration-tokens", o->s.calibration_tokens, "calibration tokens (default 16384)")
+      ->check(CLI::Range(512, 1 << 24));
+  app->add_option("--seed", o->s.seed, "seed for calibration chunks, greedy's rows and bench tokens");
+  app->add_flag("--json", o->json, "print the report as JSON instead of a markdown table");
+  app->add_flag("--no-progress", [o](int64_t) { o->s.progress = false; }, "no progress bars");
+  app->callback([o, &exit_code] {
+    SweepOptions& s = o->s;
+    const std::string data = o->data_dir.empty() ? find_shared_data() : o->data_dir;
+    s.data_dir = data;
+    s.ppl_file = (fs::path(data) / "wikitext-2-raw" / "wiki.test.raw").string();
+    s.calibration_files = text_files(fs::path(data) / "calibration");
+    if (s.calibration_files.empty()) {
+      exit_code = fail(fmt::format("no calibration text in {}/calibration", data));
+      return;
+    }
+    auto path = resolve_model(o->m.model);
+    if (!path) {
+      exit_code = fail(path.error().message);
+      return;
+    }
+    s.model_path = *path;
+    fmt::print(stderr,
+               "sweep: {} methods x {} levels; perplexity on the first {} chunks of 512 tokens of wiki.test.raw; "
+               "{} examples each of {}; tok/s over {} decode tokens x {} repetitions (dense interleaved)\n",
+               s.methods.size(), s.levels.size(), s.ppl_chunks, s.task_limit, fmt::join(s.tasks, ", "), s.n_gen,
+               s.repetitions);
+    auto r = sweep(s, [](const SweepRow& row) {
+      std::string acc;
+      for (size_t i = 0; i < row.task_names.size(); ++i) acc += fmt::format(" {} {:.3f}", row.task_names[i], row.task_acc[i]);
+      fmt::print(stderr, "\nsweep: {} {:.0f}%: sparsity {:.1f}% (param. {:.1f}%), ppl {:.3f},{}, {:.1f} tok/s ({:.2f}x){}\n",
+                 row.method, 100 * row.target, 100 * row.sparsity, 100 * row.param_sparsity, row.perplexity, acc,
+                 row.tok_s, row.speedup,
+                 row.method != "dense" && !row.masked_prefill ? " [prefill dense: quality not affected]" : "");
+    });
+    if (!r) {
+      exit_code = fail(r.error().message);
+      return;
+    }
+    if (auto st = write_sweep_files(*r, s.out_dir); !st.ok()) {
+      exit_code = fail(st.error().message);
+      return;
+    }
+    if (o->json) {
+      fmt::print("{}\n", sweep_json(*r));
+    } else {
+      fmt::print("{}", sweep_markdown(*r));
+      fmt::print("\n{} on {} threads ({}); perplexity: first {} chunks x {} tokens ({} scored) of wiki.test.raw; "
+                 "accuracy: first {} examples per task; tok/s: tg{} x {} repetitions, dense interleaved\n",
+                 r->model, r->threads, r->isa, r->ppl_chunks, r->ppl_ctx, r->ppl_scored, r->task_limit, r->n_gen,
+                 r->repetitions);
+    }
+    fmt::print(stderr, "sweep: wrote {}/sweep.csv and sweep.json in {:.0f} s\n", s.out_dir, r->seconds);
+  });
+}
+
+}  // namespace skim::cli
