@@ -58,7 +58,7 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   mi.isa = std::string(kernels::isa_name(isa));
   if (!opt.sparsity_path.empty()) {
     SKIM_TRY(std::string sha, sha256_file(opt.model_path));
-    SKIM_TRY(SparsityConfig cfg, load_sidecar(opt.sparsity_path, sha, hp.n_layer));
+    SKIM_TRY(SparsityConfig cfg, load_sidecar(opt.sparsity_path, sha, SidecarModelDims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head}));
     mi.sparsity = fmt::format("{} {:.0f}%", method_name(cfg.method), 100.0 * cfg.target);
     auto mats = impl->model->layer_matrices();
     if (mats.empty()) return make_error(fmt::format("architecture '{}' has no sparse decode path", hp.arch));

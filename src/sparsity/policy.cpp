@@ -15,9 +15,8 @@ Result<std::unique_ptr<SparsityPolicy>> SparsityPolicy::build(SparsityConfig cfg
   if (cfg.n_layer() != static_cast<int32_t>(layers.size())) {
     return make_error(fmt::format("sparsity config has {} layers, the model {}", cfg.n_layer(), layers.size()));
   }
-  if (cfg.method == SparsityMethod::kDejaVu) {
-    // Refused rather than silently running dense until the forward pass calls the predictors.
-    return make_error("Deja Vu sidecars are not wired into decoding yet (predictors: src/sparsity/dejavu)");
+  if (cfg.method == SparsityMethod::kDejaVu && cfg.dejavu.mlp.size() != layers.size()) {
+    return make_error("Deja Vu sidecar has no MLP predictor for every layer");
   }
   auto p = std::unique_ptr<SparsityPolicy>(new SparsityPolicy());
   p->layers_.resize(layers.size());
@@ -32,7 +31,8 @@ Result<std::unique_ptr<SparsityPolicy>> SparsityPolicy::build(SparsityConfig cfg
       SKIM_TRY(s.gate, repack(m.w_gate));
       SKIM_TRY(s.up, repack(m.w_up));
     }
-    if (cfg.method == SparsityMethod::kTeal || cfg.method == SparsityMethod::kCats) {
+    if (cfg.method == SparsityMethod::kTeal || cfg.method == SparsityMethod::kCats ||
+        cfg.method == SparsityMethod::kDejaVu) {
       SKIM_TRY(s.down, repack(m.w_down));
     }
     for (const auto* t : {&s.q, &s.k, &s.v, &s.o, &s.gate, &s.up, &s.down}) p->repacked_bytes_ += t->bytes().size();

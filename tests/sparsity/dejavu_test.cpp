@@ -358,12 +358,13 @@ TEST(DejaVuSidecar, RefusesWrongShapes) {
   fs::remove(p);
 }
 
-TEST(DejaVuSidecar, PolicyRefusesUntilWired) {
+TEST(DejaVuSidecar, PolicyRefusesMissingPredictors) {
   SparsityConfig c = dejavu_sample(false);
+  c.dejavu.mlp.pop_back();
   std::vector<LayerMatrices> layers(3);
   auto p = SparsityPolicy::build(c, layers);
   ASSERT_FALSE(p.ok());
-  EXPECT_NE(p.error().message.find("not wired"), std::string::npos);
+  EXPECT_NE(p.error().message.find("MLP predictor"), std::string::npos) << p.error().message;
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include "kernels/sparse.h"
 #include "model/layers.h"
 #include "model/weights.h"
+#include "sparsity/dejavu/predictor.h"
 
 namespace skim::llama {
 
@@ -50,6 +51,7 @@ class LlamaWorkspace final : public Workspace {
     }
     scratch.resize(s);
     active.resize(static_cast<size_t>(std::max({hp.n_embd, hp.q_dim(), hp.n_ff})));
+    mlp_prev.resize(static_cast<size_t>(B) * hp.n_embd);
   }
   int32_t max_batch() const override { return B_; }
   int32_t n_ctx() const override { return n_ctx_; }
@@ -68,6 +70,8 @@ class LlamaWorkspace final : public Workspace {
   std::vector<float> scores;  // attention scratch, per thread
   std::vector<uint8_t> scratch;  // quantized activations for matmul
   std::vector<int32_t> active;   // [max(n_embd, q_dim, n_ff)] active-channel indices (sparse decode)
+  std::vector<float> mlp_prev;   // [B, n_embd] the previous layer's MLP input (Deja Vu lookahead)
+  std::vector<float> dv_scratch;  // [rank + 2 n_ff] Deja Vu predictor scratch, sized on first use
 
  private:
   int32_t B_;
@@ -153,11 +157,27 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
   const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
   const bool teal = sp && sp->method() == SparsityMethod::kTeal;
   const bool cats = sp && sp->method() == SparsityMethod::kCats;
+  const bool dejavu = sp && sp->method() == SparsityMethod::kDejaVu;
   // Multi-token passes with a policy (prefill, perplexity, eval) apply the same thresholds
   // as masks before dense products, so quality measurements see the method's effect.
   const SparsityPolicy* masked = T > 1 ? ctx.sparsity : nullptr;
   const bool mask_teal = masked && masked->method() == SparsityMethod::kTeal;
   const bool mask_cats = masked && masked->method() == SparsityMethod::kCats;
+  const bool mask_dejavu = masked && masked->method() == SparsityMethod::kDejaVu;
+  // Deja Vu: the MLP neurons layer il computes, predicted from its own MLP input x [d] or,
+  // with lookahead, from layer il-1's (prev). idx_out [k]; returns k.
+  const SparsityPolicy* dv_policy = dejavu ? sp : mask_dejavu ? masked : nullptr;
+  if (dv_policy) {
+    const DejaVuConfig& dv = dv_policy->config().dejavu;
+    const size_t need = static_cast<size_t>(dv.rank) + 2 * static_cast<size_t>(ff);
+    if (ws.dv_scratch.size() < need) ws.dv_scratch.resize(need);  // once per workspace
+  }
+  auto dv_select = [&](int32_t il, const float* x, const float* prev, int32_t* idx_out) -> int32_t {
+    const DejaVuConfig& dv = dv_policy->config().dejavu;
+    const float* in = dv.lookahead && il > 0 ? prev : x;
+    const int32_t k = dejavu::keep_count(dv.keep, ff);
+    return dejavu::select_neurons(kt, dv.mlp[static_cast<size_t>(il)], in, k, ws.dv_scratch, idx_out);
+  };
   SparsityStats& stats = ws.sparsity_stats();
   auto mask = [&](float* x, int64_t n, int32_t il, SparsitySite site) {
     stats.kept += layers::mask_below(x, n, masked->threshold(il, site));
@@ -253,6 +273,27 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       kernels::matmul_rows(kt, ctx.pool, L.w_up, xq, idx, ws.hb2.data());
       for (int32_t i : idx) ws.hb[static_cast<size_t>(i)] *= ws.hb2[static_cast<size_t>(i)];
       sparse_in(sp->layer(il).down, ws.hb.data(), idx, ws.xb2.data());
+    } else if (dejavu) {
+      // Deja Vu: the predictor picks the neurons; their gate/up rows and down columns are
+      // computed, the rest skipped (the CATS kernels, without the dense gate).
+      const int32_t k = dv_select(il, ws.xb.data(), ws.mlp_prev.data(), ws.active.data());
+      const std::span<const int32_t> idx(ws.active.data(), static_cast<size_t>(k));
+      stats.kept += k;
+      stats.total += ff;
+      const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, L.w_gate.type, ws.xb.data(), 1, d, scratch);
+      kernels::matmul_rows(kt, ctx.pool, L.w_gate, xq, idx, ws.hb.data());
+      if (L.w_up.type != L.w_gate.type) {
+        const kernels::PreparedActs xu = kernels::prepare_acts(kt, ctx.pool, L.w_up.type, ws.xb.data(), 1, d, scratch);
+        kernels::matmul_rows(kt, ctx.pool, L.w_up, xu, idx, ws.hb2.data());
+      } else {
+        kernels::matmul_rows(kt, ctx.pool, L.w_up, xq, idx, ws.hb2.data());
+      }
+      for (int32_t i : idx) {
+        const float g = ws.hb[static_cast<size_t>(i)];
+        ws.hb[static_cast<size_t>(i)] = g / (1.0f + std::exp(-g)) * ws.hb2[static_cast<size_t>(i)];
+      }
+      sparse_in(sp->layer(il).down, ws.hb.data(), idx, ws.xb2.data());
+      std::copy_n(ws.xb.data(), d, ws.mlp_prev.data());
     } else {
       const int64_t n_ff = static_cast<int64_t>(T) * ff;
       if (mask_teal) mask(ws.xb.data(), static_cast<int64_t>(T) * d, il, SparsitySite::kGateUpIn);
@@ -262,6 +303,25 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
         stats.kept += layers::mask_neurons_by_gate(ws.hb.data(), ws.hb2.data(), n_ff,
                                                    masked->threshold(il, SparsitySite::kDownIn));
         stats.total += n_ff;
+      }
+      if (mask_dejavu) {
+        // Per row: up = 0 outside the predicted neurons, so silu(gate)*up drops them.
+        for (int32_t t = 0; t < T; ++t) {
+          const size_t rd = static_cast<size_t>(t) * d, rf = static_cast<size_t>(t) * ff;
+          const int32_t k = dv_select(il, &ws.xb[rd], &ws.mlp_prev[rd], ws.active.data());
+          float* up = &ws.hb2[rf];
+          int32_t j = 0;  // idx is increasing
+          for (int32_t i = 0; i < ff; ++i) {
+            if (j < k && ws.active[static_cast<size_t>(j)] == i) {
+              ++j;
+            } else {
+              up[i] = 0.0f;
+            }
+          }
+          stats.kept += k;
+          stats.total += ff;
+        }
+        std::copy_n(ws.xb.data(), static_cast<size_t>(T) * d, ws.mlp_prev.data());
       }
       layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), n_ff);
       if (obs) obs->observe(il, ActivationSite::kDownIn, ws.hb.data(), T, ff);
