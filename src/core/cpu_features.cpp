@@ -1,3 +1,4 @@
+// cpu_features.cpp — CPUID/XGETBV probing of the SIMD features the kernels need (see cpu_features.h).
 #include "core/cpu_features.h"
 
 #include <cpuid.h>

@@ -1,3 +1,4 @@
+// mmap_file.cpp — read-only file mappings with errors as values (see mmap_file.h).
 #include "core/mmap_file.h"
 
 #include <fcntl.h>

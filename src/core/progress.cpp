@@ -1,3 +1,4 @@
+// progress.cpp — stderr progress bars with ETA: redrawn in place on a TTY, sparse lines otherwise.
 #include "core/progress.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// sha256.cpp — SHA-256 (FIPS 180-4) of buffers and files, used to key sidecars and check downloads.
 #include "core/sha256.h"
 
 #include <cerrno>

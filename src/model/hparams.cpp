@@ -1,3 +1,4 @@
+// hparams.cpp — reads and validates an architecture's hyper-parameters from GGUF metadata.
 #include "model/hparams.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// registry.cpp — maps general.architecture to a loader; unknown architectures are clear errors.
 #include "model/registry.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// weights.cpp — binds GGUF tensors to TensorViews with shape and type checks (no copies).
 #include "model/weights.h"
 
 #include <fmt/format.h>

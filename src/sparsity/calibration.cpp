@@ -1,3 +1,4 @@
+// calibration.cpp — the ThresholdCalibrator: activation histograms per (layer, site) -> thresholds.
 #include "sparsity/calibration.h"
 
 #include <cmath>

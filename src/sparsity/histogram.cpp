@@ -1,3 +1,4 @@
+// histogram.cpp — log-spaced magnitude histograms with quantile lookup for threshold calibration.
 #include "sparsity/histogram.h"
 
 #include <cmath>

@@ -1,3 +1,4 @@
+// policy.cpp — builds a SparsityPolicy: validates the config and repacks the matrices its kernels read.
 #include "sparsity/policy.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// sidecar.cpp — sparsity sidecars as GGUF: write, and load with full validation (model hash, shapes).
 #include "sparsity/sidecar.h"
 
 #include <fmt/core.h>

@@ -1,3 +1,4 @@
+// gguf_types.cpp — names and sizes of GGUF metadata value types and tensor types.
 #include "format/gguf/gguf_types.h"
 
 namespace skim::gguf {

@@ -1,3 +1,4 @@
+// gguf_writer.cpp — writes GGUF files (metadata, tensor infos, aligned data) for sidecars and tests.
 #include "format/gguf/gguf_writer.h"
 
 #include <cstdio>
