@@ -79,8 +79,8 @@ def main():
     if not any(task in r.get("accuracy", {}) for r in rows):
         task = next(iter(rows[0].get("accuracy", {}) or {"": 0}))
 
-    colors = {"teal": "tab:blue", "teal-greedy": "tab:green", "cats": "tab:orange"}
-    markers = {"teal": "o", "teal-greedy": "s", "cats": "^"}
+    colors = {"teal": "tab:blue", "teal-greedy": "tab:green", "cats": "tab:orange", "dejavu": "tab:purple"}
+    markers = {"teal": "o", "teal-greedy": "s", "cats": "^", "dejavu": "D"}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6))
 
     # Dense reference: the mean of every interleaved dense measurement.

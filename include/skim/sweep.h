@@ -10,8 +10,8 @@
 //     per repetition), so the speed-up comes from the same run.
 // Quality numbers reflect the method only when the model applies the thresholds to
 // multi-token forward passes too (masked prefill); each row records which it was.
-// Methods: "teal" (uniform), "teal-greedy" (greedy allocation), "cats". A dense baseline
-// row comes first.
+// Methods: "teal" (uniform), "teal-greedy" (greedy allocation), "cats"; plus any given
+// sidecars (their method's name, e.g. "dejavu"). A dense baseline row comes first.
 #pragma once
 
 #include <cstdint>
@@ -26,6 +26,9 @@ namespace skim {
 struct SweepOptions {
   std::string model_path;                     // a GGUF file (already resolved)
   std::vector<std::string> methods = {"teal", "teal-greedy", "cats"};
+  // Extra points from ready-made sidecars (e.g. Deja Vu predictors from `skim
+  // dejavu-train`): measured like the others, labelled with the sidecar's method.
+  std::vector<std::string> sidecars;
   std::vector<double> levels = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
   std::string ppl_file;                       // e.g. ../shared/data/wikitext-2-raw/wiki.test.raw
   int32_t ppl_chunks = 4;                     // first N chunks of 512 tokens

@@ -35,7 +35,7 @@ double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock:
 
 struct Plan {
   std::string method;      // sweep name
-  std::string calib;       // teal | cats
+  std::string calib;       // teal | cats; empty: a ready-made sidecar (no calibration)
   std::string allocation;  // uniform | greedy
   double level = 0.0;
   std::string sidecar;
@@ -74,6 +74,8 @@ double param_sparsity(const SparsityConfig& cfg, const ThresholdCalibrator& hist
     } else if (cfg.method == SparsityMethod::kCats) {
       const float t = cfg.threshold(l, SparsitySite::kDownIn);
       if (t > 0) skipped += w.cats * hist.histogram(l, ActivationSite::kGate).fraction_below(t);
+    } else if (cfg.method == SparsityMethod::kDejaVu) {
+      skipped += 1.5 * w.cats * (1.0 - cfg.dejavu.keep);  // gate, up and down of the dropped neurons
     }
   }
   return total > 0 ? skipped / total : 0.0;
@@ -187,6 +189,15 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     }
   }
 
+  for (const auto& path : opt.sidecars) {  // ready-made points: no calibration
+    SKIM_TRY(SparsityConfig cfg, load_sidecar(path, "", hp.n_layer));
+    Plan p;
+    p.method = method_name(cfg.method);
+    p.level = cfg.target;
+    p.sidecar = path;
+    plan.push_back(p);
+  }
+
   // ---- calibration: one pass for every sidecar (existing ones reused) ------------------
   {
     CalibrateOptions co;
@@ -196,7 +207,9 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     co.progress = opt.progress;
     co.reuse = true;
     std::vector<CalibratePoint> pts;
-    for (const auto& p : plan) pts.push_back({p.calib, p.allocation, p.level, p.sidecar});
+    for (const auto& p : plan) {
+      if (!p.calib.empty()) pts.push_back({p.calib, p.allocation, p.level, p.sidecar});
+    }
     SKIM_TRY(auto reps, calibrate_many(dense, co, pts));
     size_t reused = 0;
     for (const auto& r : reps) reused += r.reused;

@@ -38,7 +38,7 @@ TEST(Sweep, Help) {
 
 TEST(Sweep, BadOptionsFailCleanly) {
   for (const char* args : {"--methods bogus", "--levels 0.2,1.5", "--ppl-chunks 0", "--no-such-flag", "-n 0",
-                           "--tasks nope"}) {
+                           "--tasks nope", "--sidecars /nonexistent/dejavu.skim"}) {
     auto r = run_command(skim() + " sweep " + args);
     EXPECT_NE(r.exit_code, 0) << args;
     EXPECT_TRUE(r.out.empty()) << args << ": " << r.out;
