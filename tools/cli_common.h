@@ -6,10 +6,13 @@
 #include <fmt/core.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "skim/engine.h"
 #include "skim/model_store.h"
@@ -24,6 +27,35 @@ struct ModelOptions {
   int32_t batch = 512;
   std::string sparsity;  // sidecar file
 };
+
+// ../shared/data next to the repository that holds this binary (build/skim), else the
+// working directory's ../shared/data or shared/data; "../shared/data" if none exists.
+inline std::string shared_data_dir() {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
+    if (fs::is_directory(p, ec)) return fs::weakly_canonical(p, ec).string();
+  }
+  return "../shared/data";
+}
+
+// The *.txt files of a directory, canonical paths, sorted (empty if none or unreadable).
+inline std::vector<std::string> text_files(const std::filesystem::path& dir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> files;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Default calibration text: every file in <shared data>/calibration (never evaluation data).
+inline std::vector<std::string> default_calibration_files() {
+  return text_files(std::filesystem::path(shared_data_dir()) / "calibration");
+}
 
 inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity = true) {
   app->add_option("-m,--model", o.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");

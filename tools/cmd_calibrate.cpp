@@ -10,23 +10,6 @@
 
 namespace skim::cli {
 
-namespace {
-std::vector<std::string> default_calibration_files() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path dir : {exe.parent_path() / "../../shared/data/calibration", fs::path("../shared/data/calibration")}) {
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<std::string> files;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
-    }
-    if (!files.empty()) return files;
-  }
-  return {};
-}
-}  // namespace
-
 void add_calibrate(CLI::App& root, int& exit_code) {
   auto* app = root.add_subcommand("calibrate", "calibrate contextual sparsity on calibration text; writes a sidecar");
   struct Opts {

@@ -13,21 +13,6 @@
 namespace skim::cli {
 
 namespace {
-std::vector<std::string> calibration_dir_files() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path dir : {exe.parent_path() / "../../shared/data/calibration", fs::path("../shared/data/calibration")}) {
-    if (!fs::is_directory(dir, ec)) continue;
-    std::vector<std::string> files;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-      if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
-    }
-    if (!files.empty()) return files;
-  }
-  return {};
-}
-
 bool on_off(const std::string& s) { return s == "on"; }
 
 nlohmann::json run_json(const dejavu::DejaVuRun& r) {
@@ -101,7 +86,7 @@ void add_dejavu(CLI::App& root, int& exit_code) {
     dejavu::DejaVuOptions opt = o->d;
     opt.heads = on_off(o->heads);
     opt.lookahead = on_off(o->lookahead);
-    if (opt.files.empty()) opt.files = calibration_dir_files();
+    if (opt.files.empty()) opt.files = default_calibration_files();
     if (opt.files.empty()) {
       exit_code = fail("no calibration files found; pass --data FILE...");
       return;

@@ -10,19 +10,6 @@
 
 namespace skim::cli {
 
-namespace {
-// ../shared/data next to the repository that holds this binary (build/skim), else ./.
-std::string default_data_dir() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
-    if (fs::exists(p / "lambada_openai", ec)) return fs::weakly_canonical(p, ec).string();
-  }
-  return "../shared/data";
-}
-}  // namespace
-
 void add_eval(CLI::App& root, int& exit_code) {
   auto* app = root.add_subcommand("eval", "zero-shot accuracy on task files (lambada, arc_easy, hellaswag, winogrande, boolq)");
   struct Opts {
@@ -40,7 +27,7 @@ void add_eval(CLI::App& root, int& exit_code) {
   app->add_flag("--json", o->json, "JSON output");
   app->add_flag("--no-progress", [o](int64_t) { o->t.progress = false; }, "no progress bar");
   app->callback([o, &exit_code] {
-    if (o->data_dir.empty()) o->data_dir = default_data_dir();
+    if (o->data_dir.empty()) o->data_dir = shared_data_dir();
     if (o->tasks.empty()) o->tasks = task_names();
     if (o->m.ctx == 0) o->m.ctx = 2048;
     auto engine = load_engine(o->m);

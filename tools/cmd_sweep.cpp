@@ -10,29 +10,7 @@
 
 namespace skim::cli {
 
-namespace {
 namespace fs = std::filesystem;
-
-// ../shared/data next to the repository that holds this binary, else ./ relatives.
-std::string find_shared_data() {
-  std::error_code ec;
-  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
-    if (fs::exists(p / "lambada_openai", ec)) return fs::weakly_canonical(p, ec).string();
-  }
-  return "../shared/data";
-}
-
-std::vector<std::string> text_files(const fs::path& dir) {
-  std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-}  // namespace
 
 void add_sweep(CLI::App& root, int& exit_code) {
   auto* app = root.add_subcommand(
@@ -77,7 +55,7 @@ void add_sweep(CLI::App& root, int& exit_code) {
   app->add_flag("--no-progress", [o](int64_t) { o->s.progress = false; }, "no progress bars");
   app->callback([o, &exit_code] {
     SweepOptions& s = o->s;
-    const std::string data = o->data_dir.empty() ? find_shared_data() : o->data_dir;
+    const std::string data = o->data_dir.empty() ? shared_data_dir() : o->data_dir;
     s.data_dir = data;
     s.ppl_file = (fs::path(data) / "wikitext-2-raw" / "wiki.test.raw").string();
     s.calibration_files = text_files(fs::path(data) / "calibration");

@@ -49,7 +49,7 @@ int64_t mask_below(float* x, int64_t n, float threshold) {
 int64_t mask_neurons_by_gate(const float* gate, float* up, int64_t n, float threshold) {
   int64_t kept = 0;
   for (int64_t i = 0; i < n; ++i) {
-    const float s = gate[i] / (1.0f + std::exp(-gate[i]));  // as the single-token CATS path
+    const float s = silu_scalar(gate[i]);  // as the single-token CATS path
     if (std::fabs(s) > threshold) {
       ++kept;
     } else {

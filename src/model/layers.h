@@ -9,6 +9,7 @@
 // All functions work on caller-owned buffers; none allocates.
 #pragma once
 
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -38,6 +39,10 @@ void store_kv_f16(const kernels::OpsTable& ops, uint16_t* dst, const float* src,
 
 // x[n] += y[n]
 void add_inplace(float* x, const float* y, int32_t n);
+
+// silu(x) = x / (1 + exp(-x)) in plain float (libm exp), for the sparse paths, which pick
+// neurons by it; the dense path's swiglu uses ggml's polynomial exp instead.
+inline float silu_scalar(float x) { return x / (1.0f + std::exp(-x)); }
 
 // Sparsity masks for multi-token passes (the single-token path skips work instead).
 // x[n]: entries with |x| <= threshold become 0; returns how many stay (TEAL).

@@ -16,8 +16,14 @@ Result<std::unique_ptr<SparsityPolicy>> SparsityPolicy::build(SparsityConfig cfg
   if (cfg.n_layer() != static_cast<int32_t>(layers.size())) {
     return make_error(fmt::format("sparsity config has {} layers, the model {}", cfg.n_layer(), layers.size()));
   }
-  if (cfg.method == SparsityMethod::kDejaVu && cfg.dejavu.mlp.size() != layers.size()) {
-    return make_error("Deja Vu sidecar has no MLP predictor for every layer");
+  if (cfg.method == SparsityMethod::kDejaVu) {
+    if (cfg.dejavu.mlp.size() != layers.size()) return make_error("Deja Vu sidecar has no MLP predictor for every layer");
+    for (size_t l = 0; l < layers.size(); ++l) {
+      if (cfg.dejavu.mlp[l].rank > layers[l].w_gate.cols()) {
+        return make_error(fmt::format("Deja Vu predictor of layer {} has rank {} > the model width {}", l,
+                                      cfg.dejavu.mlp[l].rank, layers[l].w_gate.cols()));
+      }
+    }
   }
   auto p = std::unique_ptr<SparsityPolicy>(new SparsityPolicy());
   p->layers_.resize(layers.size());

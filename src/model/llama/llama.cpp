@@ -52,6 +52,8 @@ class LlamaWorkspace final : public Workspace {
     scratch.resize(s);
     active.resize(static_cast<size_t>(std::max({hp.n_embd, hp.q_dim(), hp.n_ff})));
     mlp_prev.resize(static_cast<size_t>(B) * hp.n_embd);
+    // Deja Vu predictors have rank <= n_embd (SparsityPolicy::build checks it).
+    dv_scratch.resize(static_cast<size_t>(hp.n_embd) + 2 * static_cast<size_t>(hp.n_ff));
   }
   int32_t max_batch() const override { return B_; }
   int32_t n_ctx() const override { return n_ctx_; }
@@ -71,7 +73,7 @@ class LlamaWorkspace final : public Workspace {
   std::vector<uint8_t> scratch;  // quantized activations for matmul
   std::vector<int32_t> active;   // [max(n_embd, q_dim, n_ff)] active-channel indices (sparse decode)
   std::vector<float> mlp_prev;   // [B, n_embd] the previous layer's MLP input (Deja Vu lookahead)
-  std::vector<float> dv_scratch;  // [rank + 2 n_ff] Deja Vu predictor scratch, sized on first use
+  std::vector<float> dv_scratch;  // [n_embd + 2 n_ff] >= [rank + 2 n_ff] Deja Vu predictor scratch
 
  private:
   int32_t B_;
@@ -167,11 +169,6 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
   // Deja Vu: the MLP neurons layer il computes, predicted from its own MLP input x [d] or,
   // with lookahead, from layer il-1's (prev). idx_out [k]; returns k.
   const SparsityPolicy* dv_policy = dejavu ? sp : mask_dejavu ? masked : nullptr;
-  if (dv_policy) {
-    const DejaVuConfig& dv = dv_policy->config().dejavu;
-    const size_t need = static_cast<size_t>(dv.rank) + 2 * static_cast<size_t>(ff);
-    if (ws.dv_scratch.size() < need) ws.dv_scratch.resize(need);  // once per workspace
-  }
   auto dv_select = [&](int32_t il, const float* x, const float* prev, int32_t* idx_out) -> int32_t {
     const DejaVuConfig& dv = dv_policy->config().dejavu;
     const float* in = dv.lookahead && il > 0 ? prev : x;
@@ -267,7 +264,7 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       // CATS: gate dense; neurons with |silu(gate)| above the threshold get their up row
       // and down column computed, the rest are skipped.
       mm(L.w_gate, ws.xb.data(), ws.hb.data(), 1);
-      for (int32_t i = 0; i < ff; ++i) ws.hb[static_cast<size_t>(i)] /= 1.0f + std::exp(-ws.hb[static_cast<size_t>(i)]);
+      for (int32_t i = 0; i < ff; ++i) ws.hb[static_cast<size_t>(i)] = layers::silu_scalar(ws.hb[static_cast<size_t>(i)]);
       auto idx = select(ws.hb.data(), ff, sp->threshold(il, SparsitySite::kDownIn));
       const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, L.w_up.type, ws.xb.data(), 1, d, scratch);
       kernels::matmul_rows(kt, ctx.pool, L.w_up, xq, idx, ws.hb2.data());
@@ -290,7 +287,7 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       }
       for (int32_t i : idx) {
         const float g = ws.hb[static_cast<size_t>(i)];
-        ws.hb[static_cast<size_t>(i)] = g / (1.0f + std::exp(-g)) * ws.hb2[static_cast<size_t>(i)];
+        ws.hb[static_cast<size_t>(i)] = layers::silu_scalar(g) * ws.hb2[static_cast<size_t>(i)];
       }
       sparse_in(sp->layer(il).down, ws.hb.data(), idx, ws.xb2.data());
       std::copy_n(ws.xb.data(), d, ws.mlp_prev.data());
