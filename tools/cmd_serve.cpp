@@ -40,6 +40,9 @@ void add_serve(CLI::App& root, int& exit_code) {
   o->m.batch = 128;
   app->add_option("-m,--model", o->m.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
   app->add_option("-t,--threads", o->m.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
+  app->add_option("--numerics", o->m.numerics,
+                  "float order of the quantized dot products: exact (llama.cpp's, bit for bit) or fast")
+      ->check(CLI::IsMember({"exact", "fast"}));
   app->add_option("--sparsity", o->sparsity, "sparsity sidecar file (not supported by the server yet)");
   app->add_option("--host", o->s.host, "address to listen on")->capture_default_str();
   app->add_option("--port", o->s.port, "port to listen on (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));

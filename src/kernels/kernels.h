@@ -26,6 +26,7 @@
 #include <string_view>
 
 #include "core/cpu_features.h"
+#include "core/result.h"
 #include "core/thread_pool.h"
 #include "tensor/dtype.h"
 #include "tensor/tensor_view.h"
@@ -33,6 +34,19 @@
 namespace skim::kernels {
 
 enum class Isa { kScalar, kAvx2, kAvx512 };
+
+// The float operation order of the quantized dot products.
+//   kExact: ggml's per-block order on each ISA, so the dense path reproduces llama.cpp's
+//           logits bit for bit (the golden tests); the default.
+//   kFast:  an order chosen for speed where one exists (AVX-512 Q4_1: two blocks per
+//           register, cpu/avx512/q4_1_pairs.cpp). Same integer math, different float
+//           rounding; downstream activation quantization turns that into logit noise of
+//           the quantization's own size (perplexity stays within 0.5% of llama.cpp's).
+// Within one table, gemm is still bitwise vec_dot, so batched and single-sequence
+// decoding agree exactly under either setting.
+enum class Numerics { kExact, kFast };
+std::string_view numerics_name(Numerics n);
+Result<Numerics> parse_numerics(std::string_view s);
 
 std::string_view isa_name(Isa isa);
 // Whether this CPU can run the kernels of `isa` (kAvx512 needs F/BW/VL/VNNI + AVX2/FMA/F16C).
@@ -96,6 +110,7 @@ struct DTypeKernels {
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
+  Numerics numerics = Numerics::kExact;
   std::array<DTypeKernels, kDTypeIdLimit> by_type{};  // indexed by the DType id
   DotF32Fn dot_f32 = nullptr;
   AxpyF32Fn axpy_f32 = nullptr;
@@ -109,9 +124,9 @@ struct KernelTable {
 
 // The table for one ISA. The caller must check isa_supported() first (SIMD entries would
 // fault on a CPU without the instructions).
-KernelTable make_kernel_table(Isa isa);
+KernelTable make_kernel_table(Isa isa, Numerics numerics = Numerics::kExact);
 // The best table for this CPU: make_kernel_table(best_isa(f)).
-KernelTable kernels_for(const CpuFeatures& f);
+KernelTable kernels_for(const CpuFeatures& f, Numerics numerics = Numerics::kExact);
 
 // ---- matmul -------------------------------------------------------------------------------
 

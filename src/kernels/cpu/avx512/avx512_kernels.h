@@ -21,4 +21,11 @@ void gemm_q4_1(int64_t n, const void* w, size_t w_stride, int64_t nr, const void
 void gemm_q8_0(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
                float* y, size_t ldy);
 
+// Fast numerics (q4_1_pairs.cpp): two blocks per register, a float summation order of
+// their own (not ggml's); vec_dot_cols and gemm bitwise equal vec_dot_q4_1_pairs.
+float vec_dot_q4_1_pairs(int64_t n, const void* w, const void* xq);
+void vec_dot_cols_q4_1_pairs(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
+void gemm_q4_1_pairs(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
+                     float* y, size_t ldy);
+
 }  // namespace skim::kernels::avx512
