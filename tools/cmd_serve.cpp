@@ -32,7 +32,7 @@ void add_serve(CLI::App& root, int& exit_code) {
   struct Opts {
     ModelOptions m;
     ServerOptions s;
-    std::string sparsity, api_key_file;
+    std::string api_key_file;
     bool quiet = false;
   };
   auto o = std::make_shared<Opts>();
@@ -43,7 +43,9 @@ void add_serve(CLI::App& root, int& exit_code) {
   app->add_option("--numerics", o->m.numerics,
                   "float order of the quantized dot products: exact (llama.cpp's, bit for bit) or fast")
       ->check(CLI::IsMember({"exact", "fast"}));
-  app->add_option("--sparsity", o->sparsity, "sparsity sidecar file (not supported by the server yet)");
+  app->add_option("--sparsity", o->m.sparsity,
+                  "sparsity sidecar from `skim calibrate`: a step decoding one sequence takes the sparse kernels; "
+                  "a step with several sequences or prompt tokens applies the same decisions as masks");
   app->add_option("--host", o->s.host, "address to listen on")->capture_default_str();
   app->add_option("--port", o->s.port, "port to listen on (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   app->add_option("--parallel", o->s.parallel, "slots: sequences decoded together")->capture_default_str()->check(CLI::Range(1, 256));
@@ -66,11 +68,6 @@ void add_serve(CLI::App& root, int& exit_code) {
       ->check(CLI::Range(0, 3600));
   app->add_flag("-q,--quiet", o->quiet, "no per-request log lines");
   app->callback([o, &exit_code] {
-    if (!o->sparsity.empty()) {
-      exit_code = fail("skim serve --sparsity is not supported yet: the server runs the dense model only "
-                       "(use `skim run --sparsity` for sparse decoding)");
-      return;
-    }
     if (!o->api_key_file.empty()) {
       auto key = read_file(o->api_key_file);
       if (!key) {
@@ -102,7 +99,8 @@ void add_serve(CLI::App& root, int& exit_code) {
       return;
     }
     Server& srv = **server;
-    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {})\n", srv.model_id(), mi.arch, mi.n_threads, mi.isa);
+    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {} {}, {})\n", srv.model_id(), mi.arch, mi.n_threads,
+               mi.isa, mi.numerics, mi.sparsity);
     fmt::print(stderr, "serve: {} slots x {} positions, queue {}, auth {}\n", o->s.parallel, mi.n_ctx, o->s.max_queue,
                o->s.api_key.empty() ? "off" : "bearer");
     fmt::print(stderr, "serve: listening on http://{}:{}/ (chat page at /, API at /v1)\n", o->s.host, srv.port());

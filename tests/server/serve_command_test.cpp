@@ -1,6 +1,6 @@
 // serve_command_test.cpp — `skim serve` as a process: greedy output through the API equals
-// `skim run --temp 0`, SIGTERM drains an in-flight stream and exits 0, --sparsity is
-// refused clearly, the official `openai` Python client works against it
+// `skim run --temp 0` (dense, and with a sparsity sidecar: the same sparse decode as
+// `skim run --sparsity`), SIGTERM drains an in-flight stream and exits 0, the official `openai` Python client works against it
 // (scripts/openai_client_test.py), and the chat page produces a reply in headless
 // Chromium (scripts/chat_page_test.py over the DevTools protocol; the screenshot is kept as
 // <build>/server_chat_page.png). The Python and Chromium tests
@@ -15,14 +15,36 @@ namespace {
 
 using namespace testing;  // NOLINT
 
-TEST(ServeCommand, SparsityIsRefusedClearly) {
-  auto r = run_command(skim_binary() + " serve --sparsity whatever.skim --port 0");
+TEST(ServeCommand, HelpAndBadSidecar) {
+  auto r = run_command(skim_binary() + " serve --sparsity /nonexistent/whatever.skim --port 0");
   EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.err.find("not supported yet"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("whatever.skim"), std::string::npos) << r.err;
   auto h = run_command(skim_binary() + " serve --help");
   EXPECT_EQ(h.exit_code, 0);
   EXPECT_NE(h.out.find("--parallel"), std::string::npos);
   EXPECT_NE(h.out.find("--api-key"), std::string::npos);
+}
+
+// A TEAL sidecar (tiny calibration: this tests plumbing, not quality): one request at a
+// time decodes on the sparse kernels exactly as `skim run --sparsity` does.
+TEST(ServeCommand, SparseGreedyOutputEqualsSkimRunSparse) {
+  const std::string dir = ::testing::TempDir();
+  const std::string sidecar = dir + "/serve_teal30.skim";
+  auto cal = run_command(skim_binary() + " calibrate --method teal --sparsity 0.3 --tokens 512 -t 1 -o " + sidecar);
+  ASSERT_EQ(cal.exit_code, 0) << cal.err;
+  ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q", "--sparsity", sidecar});
+  ASSERT_GT(srv.port(), 0) << srv.log();
+  const std::string prompt = "The three primary colors are";
+  auto run = run_command(skim_binary() + " run -t 1 --temp 0 -n 16 --json --sparsity " + sidecar + " -p '" + prompt + "'");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  json ref = parse_json(run.out);
+  json api = parse_json(
+      post_json(srv.port(), "/v1/completions", {{"prompt", prompt}, {"max_tokens", 16}, {"temperature", 0}}).body);
+  EXPECT_EQ(api["choices"][0]["text"], ref["text"]);
+  auto dense = run_command(skim_binary() + " run -t 1 --temp 0 -n 16 --json -p '" + prompt + "'");
+  ASSERT_EQ(dense.exit_code, 0) << dense.err;
+  std::printf("[serve --sparsity] sparse: %s\n[serve --sparsity] dense:  %s\n", ref["text"].dump().c_str(),
+              parse_json(dense.out)["text"].dump().c_str());
 }
 
 TEST(ServeCommand, GreedyOutputEqualsSkimRun) {
