@@ -7,7 +7,7 @@ N random tokens in one batch; tg<N>: N single-token decodes after a one-token wa
 alternating which goes first. Prints mean ± sd per engine and the skim/llama.cpp ratio.
 
     pip install llama-cpp-python
-    python3 scripts/bench_peers.py -t 2 -p 512 -n 128 -r 5 [--numerics exact|fast|both] [--json]
+    python3 scripts/bench_peers.py -t 2 -p 512 -n 128 -r 5 [--json]
 """
 import argparse
 import json
@@ -41,9 +41,8 @@ def llama_cpp_round(llm, n_prompt, n_gen, n_vocab, rng):
     return out
 
 
-def skim_round(skim, model, threads, n_prompt, n_gen, numerics):
-    cmd = [skim, "bench", "-m", model, "-t", str(threads), "-p", str(n_prompt), "-n", str(n_gen), "-r", "1", "--json",
-           "--numerics", numerics]
+def skim_round(skim, model, threads, n_prompt, n_gen):
+    cmd = [skim, "bench", "-m", model, "-t", str(threads), "-p", str(n_prompt), "-n", str(n_gen), "-r", "1", "--json"]
     res = subprocess.run(cmd, capture_output=True, text=True, check=True)
     doc = json.loads(res.stdout)
     return {t["test"]: t["avg_ts"] for t in doc["tests"]}, doc
@@ -57,12 +56,8 @@ def main():
     ap.add_argument("-p", "--n-prompt", type=int, default=512)
     ap.add_argument("-n", "--n-gen", type=int, default=128)
     ap.add_argument("-r", "--repetitions", type=int, default=5)
-    ap.add_argument("--numerics", choices=["exact", "fast", "both"], default="exact",
-                    help="skim's float order: exact (llama.cpp's, the default), fast, or both side by side")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    modes = ["exact", "fast"] if args.numerics == "both" else [args.numerics]
-    skims = [f"skim {m}" if len(modes) > 1 else "skim" for m in modes]
     try:
         import llama_cpp
     except ImportError:
@@ -72,14 +67,13 @@ def main():
                           n_threads=args.threads, n_threads_batch=args.threads, verbose=False)
     n_vocab = llm.n_vocab()
     rng = random.Random(1234)
-    samples = {e: {} for e in skims + ["llama.cpp"]}
+    samples = {"skim": {}, "llama.cpp": {}}
     meta = None
     for rep in range(args.repetitions):
-        order = skims + ["llama.cpp"] if rep % 2 == 0 else ["llama.cpp"] + skims[::-1]
+        order = ["skim", "llama.cpp"] if rep % 2 == 0 else ["llama.cpp", "skim"]
         for eng in order:
-            if eng != "llama.cpp":
-                mode = modes[skims.index(eng)]
-                r, meta = skim_round(args.skim, args.model, args.threads, args.n_prompt, args.n_gen, mode)
+            if eng == "skim":
+                r, meta = skim_round(args.skim, args.model, args.threads, args.n_prompt, args.n_gen)
             else:
                 r = llama_cpp_round(llm, args.n_prompt, args.n_gen, n_vocab, rng)
             for k, v in r.items():
@@ -88,10 +82,10 @@ def main():
             f"{e} {k} {samples[e][k][-1]:.1f}" for e in samples for k in samples[e]), file=sys.stderr)
 
     rows = []
-    for eng, test in [(e, t) for t in samples[skims[0]] for e in skims]:
-        s, l = samples[eng][test], samples["llama.cpp"][test]
+    for test in samples["skim"]:
+        s, l = samples["skim"][test], samples["llama.cpp"][test]
         sm, lm = statistics.mean(s), statistics.mean(l)
-        rows.append({"test": test, "engine": eng, "threads": args.threads,
+        rows.append({"test": test, "threads": args.threads,
                      "skim_ts": sm, "skim_sd": statistics.stdev(s) if len(s) > 1 else 0.0,
                      "llama_cpp_ts": lm, "llama_cpp_sd": statistics.stdev(l) if len(l) > 1 else 0.0,
                      "ratio": sm / lm, "skim_samples": s, "llama_cpp_samples": l})
@@ -100,10 +94,10 @@ def main():
                           "skim_isa": meta.get("isa") if meta else None, "rows": rows}, indent=2))
         return
     print(f"llama-cpp-python {llama_cpp.__version__}, {args.threads} threads, {args.repetitions} interleaved rounds")
-    print("| test | engine | skim t/s | llama.cpp t/s | skim / llama.cpp |")
-    print("|---|---|---:|---:|---:|")
+    print("| test | skim t/s | llama.cpp t/s | skim / llama.cpp |")
+    print("|---|---:|---:|---:|")
     for r in rows:
-        print(f"| {r['test']} | {r['engine']} | {r['skim_ts']:.2f} ± {r['skim_sd']:.2f} | {r['llama_cpp_ts']:.2f} ± {r['llama_cpp_sd']:.2f} "
+        print(f"| {r['test']} | {r['skim_ts']:.2f} ± {r['skim_sd']:.2f} | {r['llama_cpp_ts']:.2f} ± {r['llama_cpp_sd']:.2f} "
               f"| {r['ratio']:.2f}x |")
 
 

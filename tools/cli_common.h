@@ -26,7 +26,6 @@ struct ModelOptions {
   int32_t ctx = 0;
   int32_t batch = 512;
   std::string sparsity;  // sidecar file
-  std::string numerics = "exact";
 };
 
 // ../shared/data next to the repository that holds this binary (build/skim), else the
@@ -63,9 +62,6 @@ inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity
   app->add_option("-t,--threads", o.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   app->add_option("-c,--ctx-size", o.ctx, "context size (default: the model's, capped to it)")->check(CLI::NonNegativeNumber);
   app->add_option("-b,--batch-size", o.batch, "tokens per forward pass during prompt processing")->check(CLI::Range(1, 8192));
-  app->add_option("--numerics", o.numerics,
-                  "float order of the quantized dot products: exact (llama.cpp's, bit for bit) or fast")
-      ->check(CLI::IsMember({"exact", "fast"}));
   if (with_sparsity) {
     app->add_option("--sparsity", o.sparsity, "sparsity sidecar from `skim calibrate` (decode skips work)");
   }
@@ -97,7 +93,6 @@ inline Result<Engine> load_engine(const ModelOptions& o) {
   eo.n_ctx = o.ctx;
   eo.n_batch = o.batch;
   eo.sparsity_path = o.sparsity;
-  eo.numerics = o.numerics;
   return Engine::load(eo);
 }
 

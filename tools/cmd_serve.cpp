@@ -40,9 +40,6 @@ void add_serve(CLI::App& root, int& exit_code) {
   o->m.batch = 128;
   app->add_option("-m,--model", o->m.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
   app->add_option("-t,--threads", o->m.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
-  app->add_option("--numerics", o->m.numerics,
-                  "float order of the quantized dot products: exact (llama.cpp's, bit for bit) or fast")
-      ->check(CLI::IsMember({"exact", "fast"}));
   app->add_option("--sparsity", o->m.sparsity,
                   "sparsity sidecar from `skim calibrate`: a step decoding one sequence takes the sparse kernels; "
                   "a step with several sequences or prompt tokens applies the same decisions as masks");
@@ -99,8 +96,8 @@ void add_serve(CLI::App& root, int& exit_code) {
       return;
     }
     Server& srv = **server;
-    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {} {}, {})\n", srv.model_id(), mi.arch, mi.n_threads,
-               mi.isa, mi.numerics, mi.sparsity);
+    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {}, {})\n", srv.model_id(), mi.arch, mi.n_threads,
+               mi.isa, mi.sparsity);
     fmt::print(stderr, "serve: {} slots x {} positions, queue {}, auth {}\n", o->s.parallel, mi.n_ctx, o->s.max_queue,
                o->s.api_key.empty() ? "off" : "bearer");
     fmt::print(stderr, "serve: listening on http://{}:{}/ (chat page at /, API at /v1)\n", o->s.host, srv.port());

@@ -24,10 +24,6 @@ struct EngineOptions {
   int32_t n_ctx = 0;      // 0: the model's training context; larger values are capped to it
   int32_t n_batch = 512;  // tokens per forward pass during prompt processing
   std::string sparsity_path;  // a sidecar from `skim calibrate`; empty: dense
-  // Float operation order of the quantized dot products: "exact" reproduces llama.cpp's
-  // logits bit for bit; "fast" reorders them for speed where a faster order exists
-  // (kernels/kernels.h Numerics).
-  std::string numerics = "exact";
 };
 
 struct ModelInfo {
@@ -39,7 +35,7 @@ struct ModelInfo {
   int32_t n_ctx = 0;  // the engine's context size
   int32_t n_threads = 0;
   std::string isa;    // kernels chosen for this CPU
-  std::string numerics = "exact";
+  int64_t packed_bytes = 0;  // row-interleaved weight copies made at load (kernels/packed.h)
   // Bytes of weights a dense decode step reads: every 2-D weight matrix once (the tied
   // embedding counts once, as the output projection; its row lookup is negligible).
   int64_t weight_bytes_per_token = 0;

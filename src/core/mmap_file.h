@@ -11,6 +11,11 @@
 
 namespace skim {
 
+// Drops this process's pages of a read-only file mapping inside [p, p + n) (whole pages
+// only); they are read again from the file if touched later. Lowers the resident set
+// after a mapped range was copied elsewhere. A no-op where the range holds no whole page.
+void release_mapped_pages(const void* p, size_t n);
+
 class MappedFile {
  public:
   static Result<MappedFile> open(const std::string& path);

@@ -2,8 +2,6 @@
 // the per-ISA entry points. Compiled without ISA flags: it only stores function pointers.
 // Each level starts from the level below and overrides what it implements, so a dtype
 // without a SIMD kernel silently uses the best lower one (ultimately ref/).
-#include <string>
-
 #include "core/check.h"
 #include "kernels/cpu/avx2/avx2_kernels.h"
 #include "kernels/cpu/avx2/avx2_sparse.h"
@@ -127,6 +125,8 @@ void add_avx512(KernelTable& t) {
   set_dot<avx512::vec_dot_q8_0, avx512::vec_dot_cols_q8_0>(t, DType::kQ8_0);
   slot(t, DType::kQ4_1).gemm = avx512::gemm_q4_1;
   slot(t, DType::kQ8_0).gemm = avx512::gemm_q8_0;
+  slot(t, DType::kQ4_1).packed_gemm = avx512::packed_gemm_q4_1;
+  slot(t, DType::kQ8_0).packed_gemm = avx512::packed_gemm_q8_0;
   slot(t, DType::kF32).sparse_axpy = avx512::sparse_axpy_f32;
   slot(t, DType::kF16).sparse_axpy = avx512::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
@@ -134,12 +134,6 @@ void add_avx512(KernelTable& t) {
   slot(t, DType::kQ4_1).sparse_panels = avx512::sparse_panels_q4_1;
   t.select_active = avx512::select_active;
   t.count_active = avx512::count_active;
-}
-
-// Fast numerics: Q4_1 in block pairs (cpu/avx512/q4_1_pairs.cpp).
-void add_avx512_fast(KernelTable& t) {
-  set_dot<avx512::vec_dot_q4_1_pairs, avx512::vec_dot_cols_q4_1_pairs>(t, DType::kQ4_1);
-  slot(t, DType::kQ4_1).gemm = avx512::gemm_q4_1_pairs;
 }
 
 }  // namespace
@@ -169,25 +163,13 @@ Isa best_isa(const CpuFeatures& f) {
   return Isa::kScalar;
 }
 
-std::string_view numerics_name(Numerics n) { return n == Numerics::kFast ? "fast" : "exact"; }
-
-Result<Numerics> parse_numerics(std::string_view s) {
-  if (s == "exact") return Numerics::kExact;
-  if (s == "fast") return Numerics::kFast;
-  return make_error("unknown numerics '" + std::string(s) + "' (expected exact or fast)");
-}
-
-KernelTable make_kernel_table(Isa isa, Numerics numerics) {
+KernelTable make_kernel_table(Isa isa) {
   KernelTable t = scalar_table();
   if (isa == Isa::kAvx2 || isa == Isa::kAvx512) add_avx2(t);
   if (isa == Isa::kAvx512) add_avx512(t);
-  if (numerics == Numerics::kFast) {
-    t.numerics = Numerics::kFast;
-    if (isa == Isa::kAvx512) add_avx512_fast(t);
-  }
   return t;
 }
 
-KernelTable kernels_for(const CpuFeatures& f, Numerics numerics) { return make_kernel_table(best_isa(f), numerics); }
+KernelTable kernels_for(const CpuFeatures& f) { return make_kernel_table(best_isa(f)); }
 
 }  // namespace skim::kernels

@@ -26,7 +26,6 @@
 #include <string_view>
 
 #include "core/cpu_features.h"
-#include "core/result.h"
 #include "core/thread_pool.h"
 #include "tensor/dtype.h"
 #include "tensor/tensor_view.h"
@@ -34,19 +33,6 @@
 namespace skim::kernels {
 
 enum class Isa { kScalar, kAvx2, kAvx512 };
-
-// The float operation order of the quantized dot products.
-//   kExact: ggml's per-block order on each ISA, so the dense path reproduces llama.cpp's
-//           logits bit for bit (the golden tests); the default.
-//   kFast:  an order chosen for speed where one exists (AVX-512 Q4_1: two blocks per
-//           register, cpu/avx512/q4_1_pairs.cpp). Same integer math, different float
-//           rounding; downstream activation quantization turns that into logit noise of
-//           the quantization's own size (perplexity stays within 0.5% of llama.cpp's).
-// Within one table, gemm is still bitwise vec_dot, so batched and single-sequence
-// decoding agree exactly under either setting.
-enum class Numerics { kExact, kFast };
-std::string_view numerics_name(Numerics n);
-Result<Numerics> parse_numerics(std::string_view s);
 
 std::string_view isa_name(Isa isa);
 // Whether this CPU can run the kernels of `isa` (kAvx512 needs F/BW/VL/VNNI + AVX2/FMA/F16C).
@@ -73,6 +59,11 @@ using VecDotColsFn = void (*)(int64_t n, const void* w_row, const void* xq, size
 // vec_dot for nc == 1 and to its vec_dot_cols otherwise (for Q4_1 and Q8_0, to vec_dot always).
 using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq,
                         size_t xq_stride, int nc, float* y, size_t ldy);
+// Rows [8 g0, 8 g1) of a row-interleaved matrix (kernels/packed.h; n columns) times nc
+// (1..kGemmCols) prepared activation rows: y[c * ldy + r] for the absolute row r, bitwise
+// the same table's vec_dot of the unpacked row.
+using PackedGemmFn = void (*)(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq,
+                              size_t xq_stride, int nc, float* y, size_t ldy);
 // One weight row (n elements) -> y: [n] f32.
 using DequantizeRowFn = void (*)(const void* w_row, float* y, int64_t n);
 // sum a[i] * b[i], a, b: [n].
@@ -103,6 +94,7 @@ struct DTypeKernels {
   VecDotFn vec_dot = nullptr;
   VecDotColsFn vec_dot_cols = nullptr;
   GemmFn gemm = nullptr;
+  PackedGemmFn packed_gemm = nullptr;      // only types with a packed layout (Q4_1, Q8_0; AVX-512)
   DequantizeRowFn dequantize_row = nullptr;
   SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
   SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)
@@ -110,7 +102,6 @@ struct DTypeKernels {
 
 struct KernelTable {
   Isa isa = Isa::kScalar;
-  Numerics numerics = Numerics::kExact;
   std::array<DTypeKernels, kDTypeIdLimit> by_type{};  // indexed by the DType id
   DotF32Fn dot_f32 = nullptr;
   AxpyF32Fn axpy_f32 = nullptr;
@@ -124,9 +115,9 @@ struct KernelTable {
 
 // The table for one ISA. The caller must check isa_supported() first (SIMD entries would
 // fault on a CPU without the instructions).
-KernelTable make_kernel_table(Isa isa, Numerics numerics = Numerics::kExact);
+KernelTable make_kernel_table(Isa isa);
 // The best table for this CPU: make_kernel_table(best_isa(f)).
-KernelTable kernels_for(const CpuFeatures& f, Numerics numerics = Numerics::kExact);
+KernelTable kernels_for(const CpuFeatures& f);
 
 // ---- matmul -------------------------------------------------------------------------------
 

@@ -7,12 +7,15 @@
 // (kept in L1), so each weight row is streamed from memory once per pass.
 // For T == 1 (decode) each thread makes one gemm call over all its rows with one
 // activation row (the ISA's tile of several weight rows x 1 column).
+// A matrix with a row-interleaved copy (TensorView::packed, kernels/packed.h) runs on the
+// table's packed_gemm instead, split across threads in 8-row groups.
 // Every output is bitwise the table's vec_dot of its weight row and activation row.
 // No allocation; the caller provides scratch.
 #include <algorithm>
 
 #include "core/check.h"
 #include "kernels/kernels.h"
+#include "kernels/packed.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace skim::kernels {
@@ -24,6 +27,40 @@ constexpr int64_t kRowChunk = 16;  // weight rows per gemm call when T > 1
 constexpr int64_t kColChunk = 64;  // activation rows per pass over the weight rows
 // Below this many weight elements x activation rows, threading costs more than it saves.
 constexpr int64_t kMinParallelWork = 16 * 1024;
+
+// The same product on a row-interleaved copy (packed.h): threads take runs of 8-row
+// groups; T > 1 is blocked as in matmul_prepared (kColChunk activation rows per pass over
+// chunks of kRowChunk rows), so each group is read from memory once per pass.
+void matmul_packed(PackedGemmFn gemm, ThreadPool& pool, const TensorView& w, const PreparedActs& x, float* y) {
+  const int64_t rows = w.rows(), cols = w.cols(), T = x.T, groups = rows / kPackRows;
+  const size_t xs = x.row_bytes, ldy = static_cast<size_t>(rows);
+  constexpr int64_t kGroupChunk = kRowChunk / kPackRows;
+  auto work = [&](int64_t g0, int64_t g1) {
+    if (T == 1) {
+      gemm(cols, w.packed, g0, g1, x.data, xs, 1, y, ldy);
+      return;
+    }
+    for (int64_t tc = 0; tc < T; tc += kColChunk) {
+      const int64_t te = std::min(T, tc + kColChunk);
+      for (int64_t gc = g0; gc < g1; gc += kGroupChunk) {
+        const int64_t ge = std::min(g1, gc + kGroupChunk);
+        for (int64_t t = tc; t < te; t += kGemmCols) {
+          const int nc = static_cast<int>(std::min<int64_t>(kGemmCols, te - t));
+          gemm(cols, w.packed, gc, ge, x.data + static_cast<size_t>(t) * xs, xs, nc, y + t * rows, ldy);
+        }
+      }
+    }
+  };
+  if (pool.size() == 1 || rows * cols * T < kMinParallelWork) {
+    work(0, groups);
+    return;
+  }
+  pool.run([&](int ti, int n) {
+    const int64_t per = (groups + n - 1) / n;
+    const int64_t g0 = std::min(groups, ti * per), g1 = std::min(groups, (ti + 1) * per);
+    if (g0 < g1) work(g0, g1);
+  });
+}
 
 }  // namespace
 
@@ -92,6 +129,10 @@ void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w
     }
   };
 
+  if (w.packed != nullptr && kt.packed_gemm != nullptr) {
+    matmul_packed(kt.packed_gemm, pool, w, x, y);
+    return;
+  }
   const int nt = pool.size();
   if (nt == 1 || rows * cols * T < kMinParallelWork) {
     work(0, rows);
@@ -114,6 +155,17 @@ void matmul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const f
 
 void get_row(const TensorView& w, int64_t row, float* out) {
   SKIM_CHECK(row >= 0 && row < w.rows());
+  if (w.packed != nullptr) {  // read the packed copy (the mapped pages were released)
+    constexpr int64_t kChunk = 64;  // blocks per step
+    alignas(16) uint8_t buf[kChunk * 36];
+    const int64_t nb = w.cols() / 32;
+    for (int64_t b = 0; b < nb; b += kChunk) {
+      const int64_t e = std::min(nb, b + kChunk);
+      unpack_blocks(w, row, b, e, buf);
+      ref::dequantize_row(w.type, buf, out + b * 32, (e - b) * 32);
+    }
+    return;
+  }
   ref::dequantize_row(w.type, w.row(row), out, w.cols());
 }
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -64,6 +65,10 @@ class Model {
  public:
   virtual ~Model() = default;
   virtual const HParams& hparams() const = 0;
+
+  // Every weight matrix the forward pass multiplies by, to attach row-interleaved copies
+  // at load (TensorView::packed). Architectures without the hook keep the mapped layout.
+  virtual void for_each_matrix(const std::function<void(TensorView&)>& fn) { (void)fn; }
 
   // The per-layer matrices sparsity methods repack (empty if the architecture has none).
   virtual std::vector<LayerMatrices> layer_matrices() const { return {}; }

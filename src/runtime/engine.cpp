@@ -35,9 +35,9 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
 
   const CpuFeatures cpu = CpuFeatures::detect();
   const kernels::Isa isa = kernels::best_isa(cpu);
-  SKIM_TRY(const kernels::Numerics numerics, kernels::parse_numerics(opt.numerics));
-  impl->kt = kernels::make_kernel_table(isa, numerics);
+  impl->kt = kernels::make_kernel_table(isa);
   impl->ops = kernels::make_ops_table(isa);
+  impl->packed = pack_model_weights(*impl->model, impl->kt);
   const int32_t n_threads = opt.n_threads > 0 ? opt.n_threads : std::max(1, cpu.physical_cores);
   impl->pool = std::make_unique<ThreadPool>(n_threads);
   impl->n_batch = opt.n_batch;
@@ -57,7 +57,7 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   mi.n_ctx = opt.n_ctx > 0 ? std::min(opt.n_ctx, hp.n_ctx_train) : hp.n_ctx_train;
   mi.n_threads = n_threads;
   mi.isa = std::string(kernels::isa_name(isa));
-  mi.numerics = std::string(kernels::numerics_name(numerics));
+  mi.packed_bytes = static_cast<int64_t>(impl->packed.bytes);
   if (!opt.sparsity_path.empty()) {
     SKIM_TRY(std::string sha, sha256_file(opt.model_path));
     SKIM_TRY(SparsityConfig cfg, load_sidecar(opt.sparsity_path, sha, SidecarModelDims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head}));

@@ -13,6 +13,7 @@
 #include "kernels/ops.h"
 #include "model/kv_cache.h"
 #include "model/model.h"
+#include "runtime/packed_weights.h"
 #include "skim/engine.h"
 #include "tokenizer/chat_template.h"
 #include "tokenizer/tokenizer.h"
@@ -28,6 +29,7 @@ struct Engine::Impl {
   kernels::OpsTable ops;  // same Isa as kt
   std::unique_ptr<ThreadPool> pool;
   ModelInfo info;
+  PackedWeights packed;                      // row-interleaved matrices the model's views point at
   std::unique_ptr<SparsityPolicy> sparsity;  // null: dense
   int32_t n_batch = 512;
   // Engine::decode_step's batch, created on first use and grown as needed (guarded).

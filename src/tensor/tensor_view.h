@@ -21,6 +21,9 @@ struct TensorView {
   int32_t ndim = 2;
   const void* data = nullptr;   // rows() rows of row_bytes(type, cols()) bytes, strided
   size_t row_stride_bytes = 0;  // bytes from one row to the next
+  // A row-interleaved copy of the same matrix (kernels/packed.h) that matrix products use
+  // instead of `data` when the kernel table has a packed kernel for the type; null: none.
+  const void* packed = nullptr;
 
   // A contiguous 2-D [rows, cols] matrix.
   static TensorView matrix(DType type, int64_t rows, int64_t cols, const void* data) {

@@ -23,18 +23,16 @@ namespace {
 
 using kernels::Isa;
 using kernels::KernelTable;
-using kernels::Numerics;
 
-class Conformance : public testing::TestWithParam<std::tuple<Isa, DType, Numerics>> {
+class Conformance : public testing::TestWithParam<std::tuple<Isa, DType>> {
  protected:
   void SetUp() override {
     if (!test::cpu_has(isa())) GTEST_SKIP() << "CPU lacks " << kernels::isa_name(isa());
-    table_ = kernels::make_kernel_table(isa(), numerics());
+    table_ = kernels::make_kernel_table(isa());
     ref_ = kernels::make_kernel_table(Isa::kScalar);
   }
   Isa isa() const { return std::get<0>(GetParam()); }
   DType type() const { return std::get<1>(GetParam()); }
-  Numerics numerics() const { return std::get<2>(GetParam()); }
   int64_t block() const { return dtype_block_size(type()) == 1 ? 32 : dtype_block_size(type()); }
 
   // Activation row for weight type `type()`, quantized by `t`.
@@ -195,10 +193,9 @@ TEST_P(Conformance, MultithreadedMatmulEqualsSingleThreaded) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllIsasAndTypes, Conformance,
-    testing::Combine(testing::ValuesIn(test::all_isas()), testing::ValuesIn(test::weight_dtypes()),
-                     testing::Values(Numerics::kExact, Numerics::kFast)),
-    [](const testing::TestParamInfo<std::tuple<Isa, DType, Numerics>>& i) {
-      return test::param_name(std::get<0>(i.param), std::get<1>(i.param), std::get<2>(i.param));
+    testing::Combine(testing::ValuesIn(test::all_isas()), testing::ValuesIn(test::weight_dtypes())),
+    [](const testing::TestParamInfo<std::tuple<Isa, DType>>& i) {
+      return test::param_name(std::get<0>(i.param), std::get<1>(i.param));
     });
 
 }  // namespace

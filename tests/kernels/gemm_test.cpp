@@ -7,7 +7,7 @@
 //    dense path keeps reproducing llama.cpp's logits;
 //  - quantize_act of every ISA writes the reference bytes on edge cases (zero blocks, exact
 //    .5 ties, huge and tiny magnitudes, fp16-subnormal scales).
-// Each ISA is tested with both numerics (kernels.h Numerics). ISAs the CPU lacks are skipped.
+// ISAs the CPU lacks are skipped.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -20,19 +20,17 @@ namespace {
 
 using kernels::Isa;
 using kernels::KernelTable;
-using kernels::Numerics;
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
 
-class Gemm : public testing::TestWithParam<std::tuple<Isa, DType, Numerics>> {
+class Gemm : public testing::TestWithParam<std::tuple<Isa, DType>> {
  protected:
   void SetUp() override {
     if (!test::cpu_has(isa())) GTEST_SKIP() << "CPU lacks " << kernels::isa_name(isa());
-    table_ = kernels::make_kernel_table(isa(), numerics());
+    table_ = kernels::make_kernel_table(isa());
   }
   Isa isa() const { return std::get<0>(GetParam()); }
   DType type() const { return std::get<1>(GetParam()); }
-  Numerics numerics() const { return std::get<2>(GetParam()); }
 
   // nr weight rows with row stride rb + pad, nc activation rows with stride xb + pad.
   void check_tile(int64_t nblocks, int64_t nr, int nc, size_t pad) {
@@ -107,10 +105,9 @@ TEST_P(Gemm, MatmulIsBitwiseVecDot) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TiledTypes, Gemm,
-                         testing::Combine(testing::ValuesIn(test::all_isas()), testing::Values(DType::kQ4_1, DType::kQ8_0),
-                                          testing::Values(Numerics::kExact, Numerics::kFast)),
-                         [](const testing::TestParamInfo<std::tuple<Isa, DType, Numerics>>& i) {
-                           return test::param_name(std::get<0>(i.param), std::get<1>(i.param), std::get<2>(i.param));
+                         testing::Combine(testing::ValuesIn(test::all_isas()), testing::Values(DType::kQ4_1, DType::kQ8_0)),
+                         [](const testing::TestParamInfo<std::tuple<Isa, DType>>& i) {
+                           return test::param_name(std::get<0>(i.param), std::get<1>(i.param));
                          });
 
 // ---- activation quantizers -----------------------------------------------------------------

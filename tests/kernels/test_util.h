@@ -78,8 +78,5 @@ inline double nmse(const float* a, const float* b, size_t n) {
 inline std::string param_name(kernels::Isa isa, DType t) {
   return std::string(kernels::isa_name(isa)) + "_" + std::string(dtype_name(t));
 }
-inline std::string param_name(kernels::Isa isa, DType t, kernels::Numerics n) {
-  return param_name(isa, t) + "_" + std::string(kernels::numerics_name(n));
-}
 
 }  // namespace skim::test

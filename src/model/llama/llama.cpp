@@ -88,6 +88,16 @@ std::vector<LayerMatrices> LlamaModel::layer_matrices() const {
   return m;
 }
 
+void LlamaModel::for_each_matrix(const std::function<void(TensorView&)>& fn) {
+  for (auto& l : w_.layers) {
+    for (TensorView* v : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) fn(*v);
+  }
+  fn(w_.output);
+  // Tied embeddings: lookups read rows of the output's packed copy, so the mapped tensor
+  // is not paged in again.
+  if (w_.token_embd.data == w_.output.data) w_.token_embd.packed = w_.output.packed;
+}
+
 std::unique_ptr<Workspace> LlamaModel::make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const {
   return std::make_unique<LlamaWorkspace>(hp_, w_, max_batch, n_ctx, n_threads);
 }

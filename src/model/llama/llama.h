@@ -39,6 +39,7 @@ class LlamaModel final : public Model {
   const Weights& weights() const { return w_; }
   std::unique_ptr<Workspace> make_workspace(int32_t max_batch, int32_t n_ctx, int32_t n_threads) const override;
   std::vector<LayerMatrices> layer_matrices() const override;
+  void for_each_matrix(const std::function<void(TensorView&)>& fn) override;
   Status forward_multi(const ExecContext& ctx, Workspace& ws, std::span<const SeqRun> runs,
                        float* logits) const override;
 

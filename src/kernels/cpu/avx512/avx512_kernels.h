@@ -21,11 +21,12 @@ void gemm_q4_1(int64_t n, const void* w, size_t w_stride, int64_t nr, const void
 void gemm_q8_0(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
                float* y, size_t ldy);
 
-// Fast numerics (q4_1_pairs.cpp): two blocks per register, a float summation order of
-// their own (not ggml's); vec_dot_cols and gemm bitwise equal vec_dot_q4_1_pairs.
-float vec_dot_q4_1_pairs(int64_t n, const void* w, const void* xq);
-void vec_dot_cols_q4_1_pairs(int64_t n, const void* w, const void* xq, size_t stride, int nc, float* out);
-void gemm_q4_1_pairs(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
-                     float* y, size_t ldy);
+// Row-interleaved matrices (kernels/packed.h, packed_gemm.cpp): rows [8 g0, 8 g1) of the
+// packed matrix times nc <= 4 activation rows; y[c * ldy + r] for absolute row r, bitwise
+// vec_dot_q4_1 / vec_dot_q8_0 of the unpacked row.
+void packed_gemm_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                      float* y, size_t ldy);
+void packed_gemm_q8_0(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                      float* y, size_t ldy);
 
 }  // namespace skim::kernels::avx512
