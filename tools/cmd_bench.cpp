@@ -20,6 +20,9 @@ void add_bench(CLI::App& root, int& exit_code) {
   app->add_option("-p,--n-prompt", o->b.n_prompt, "prompt tokens (pp test; 0 = skip)")->check(CLI::NonNegativeNumber);
   app->add_option("-n,--n-gen", o->b.n_gen, "generated tokens (tg test; 0 = skip)")->check(CLI::NonNegativeNumber);
   app->add_option("-r,--repetitions", o->b.repetitions, "repetitions")->check(CLI::Range(1, 1000));
+  app->add_option("--parallel", o->b.n_parallel,
+                  "also decode this many sequences together (continuous batching), aggregate tok/s as tg<N> x<P>")
+      ->check(CLI::Range(1, 256));
   app->add_flag("--roofline", o->roofline, "also measure memory read bandwidth and the decode roofline");
   app->add_flag("--json", o->json, "JSON output");
   app->callback([o, &exit_code] {

@@ -18,6 +18,9 @@ struct BenchOptions {
   int32_t n_gen = 128;     // 0: skip tg
   int32_t repetitions = 5;
   uint64_t seed = 1234;
+  // > 1: the tg test also decodes this many sequences together (Engine::decode_step, one
+  // forward pass per step for all of them), reported as "tg<N> x<P>" in aggregate tok/s.
+  int32_t n_parallel = 1;
 };
 
 struct BenchResult {

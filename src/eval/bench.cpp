@@ -39,6 +39,7 @@ std::vector<int32_t> random_tokens(std::mt19937_64& rng, int32_t n, int32_t n_vo
 Result<std::vector<BenchResult>> bench(const Engine& engine, const BenchOptions& opt) {
   if (opt.repetitions < 1) return make_error("bench: repetitions must be >= 1");
   if (opt.n_prompt < 0 || opt.n_gen < 0) return make_error("bench: negative token counts");
+  if (opt.n_parallel < 1 || opt.n_parallel > 256) return make_error("bench: --parallel must be in 1..256");
   const int32_t n_ctx = engine.info().n_ctx;
   if (opt.n_prompt > n_ctx || opt.n_gen > n_ctx) {
     return make_error(fmt::format("bench: pp{}/tg{} exceed the context size {}", opt.n_prompt, opt.n_gen, n_ctx));
@@ -74,6 +75,31 @@ Result<std::vector<BenchResult>> bench(const Engine& engine, const BenchOptions&
       for (int32_t i = 0; i < n; ++i) SKIM_RETURN_IF_ERROR(session->eval({&toks[static_cast<size_t>(i)], 1}));
       const double s = std::chrono::duration<double>(Clock::now() - t0).count();
       if (rep >= 0) r.samples.push_back(n / s);
+    }
+    summarize(r);
+    out.push_back(r);
+  }
+  if (opt.n_gen > 0 && opt.n_parallel > 1) {
+    BenchResult r;
+    const int32_t np = opt.n_parallel;
+    r.test = fmt::format("tg{} x{}", opt.n_gen, np);
+    r.n_tokens = opt.n_gen * np;
+    std::vector<std::unique_ptr<Session>> owned;
+    std::vector<Session*> seqs;
+    for (int32_t i = 0; i < np; ++i) {
+      owned.push_back(engine.new_session(std::min(n_ctx, opt.n_gen + 1)));
+      seqs.push_back(owned.back().get());
+    }
+    for (int rep = -1; rep < opt.repetitions; ++rep) {
+      const int32_t n = rep < 0 ? 1 : opt.n_gen;
+      auto toks = random_tokens(rng, n * np, n_vocab);  // [n][np]
+      for (Session* s : seqs) s->clear();
+      auto t0 = Clock::now();
+      for (int32_t i = 0; i < n; ++i) {
+        SKIM_RETURN_IF_ERROR(engine.decode_step(seqs, {&toks[static_cast<size_t>(i) * np], static_cast<size_t>(np)}));
+      }
+      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      if (rep >= 0) r.samples.push_back(static_cast<double>(n) * np / s);
     }
     summarize(r);
     out.push_back(r);

@@ -1,6 +1,8 @@
 // commands_test.cpp — the skim subcommands end to end on the real model: help on every
 // subcommand, info (text and JSON), tokenize, run (streamed text == --json text, seeded
-// sampling reproducible), chat over a pipe (two turns, EOF leaves), perplexity --json.
+// sampling reproducible), chat over a pipe (two turns, EOF leaves), perplexity --json,
+// bench --json (pp, tg and batched tg rows; weights packed at load where the CPU has the
+// kernels; bad --parallel refused).
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -19,7 +21,8 @@ const std::string& skim() {
 }
 
 TEST(Commands, HelpOnEverySubcommand) {
-  for (const char* sub : {"pull", "info", "tokenize", "run", "chat", "perplexity"}) {
+  for (const char* sub : {"pull", "info", "tokenize", "run", "chat", "perplexity", "bench", "serve", "eval",
+                          "calibrate", "sweep"}) {
     auto r = run_command(skim() + " " + sub + " --help");
     EXPECT_EQ(r.exit_code, 0) << sub;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << sub << ": " << r.out;
@@ -103,6 +106,26 @@ TEST(Commands, PerplexityJson) {
   EXPECT_EQ(doc["scored_tokens"], 2 * 63);
   EXPECT_GT(doc["perplexity"].get<double>(), 2.0);
   EXPECT_LT(doc["perplexity"].get<double>(), 200.0);
+}
+
+TEST(Commands, BenchJsonWithBatchedDecode) {
+  ASSERT_TRUE(testing::have_default_model());
+  auto r = run_command(skim() + " bench -t 1 -p 8 -n 4 -r 1 --parallel 3 --json");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  auto doc = nlohmann::json::parse(r.out);
+  std::vector<std::string> names;
+  for (const auto& t : doc["tests"]) {
+    names.push_back(t["test"].get<std::string>());
+    EXPECT_GT(t["avg_ts"].get<double>(), 0.0) << t.dump();
+  }
+  EXPECT_EQ(names, (std::vector<std::string>{"pp8", "tg4", "tg4 x3"}));
+  EXPECT_GT(doc["peak_rss_bytes"].get<int64_t>(), 0);
+  if (doc["isa"] == "avx512") {  // every Q4_1 / Q8_0 matrix of the default model has rows % 8 == 0
+    EXPECT_GT(doc["packed_weight_bytes"].get<int64_t>(), 90ll << 20) << "weights packed at load";
+  }
+  auto bad = run_command(skim() + " bench -t 1 -p 0 -n 4 --parallel 0");
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find("parallel"), std::string::npos) << bad.err;
 }
 
 }  // namespace
