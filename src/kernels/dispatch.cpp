@@ -108,6 +108,8 @@ void add_avx2(KernelTable& t) {
   set_dot<avx2::vec_dot_q8_0, avx2::vec_dot_cols_q8_0>(t, DType::kQ8_0);
   slot(t, DType::kQ4_1).gemm = avx2::gemm_q4_1;
   slot(t, DType::kQ8_0).gemm = avx2::gemm_q8_0;
+  slot(t, DType::kQ4_1).packed_gemm = avx2::packed_gemm_q4_1;
+  slot(t, DType::kQ8_0).packed_gemm = avx2::packed_gemm_q8_0;
   set_dot<avx2::vec_dot_q4_k, avx2::vec_dot_cols_q4_k>(t, DType::kQ4_K);
   set_dot<avx2::vec_dot_q6_k, avx2::vec_dot_cols_q6_k>(t, DType::kQ6_K);
   slot(t, DType::kF32).sparse_axpy = avx2::sparse_axpy_f32;

@@ -94,7 +94,7 @@ struct DTypeKernels {
   VecDotFn vec_dot = nullptr;
   VecDotColsFn vec_dot_cols = nullptr;
   GemmFn gemm = nullptr;
-  PackedGemmFn packed_gemm = nullptr;      // only types with a packed layout (Q4_1, Q8_0; AVX-512)
+  PackedGemmFn packed_gemm = nullptr;      // only types with a packed layout (Q4_1, Q8_0; AVX2, AVX-512)
   DequantizeRowFn dequantize_row = nullptr;
   SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
   SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)

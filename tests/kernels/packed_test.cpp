@@ -6,7 +6,7 @@
 //    rows, one and three threads, odd block counts and rows longer than a cache line's worth;
 //  - activations with extreme bytes (-127 / 127 everywhere, so x + 128 spans 1..255) and
 //    weights at the Q8_0 extremes keep the integer dots exact.
-// The packed kernels exist for AVX-512 only; other ISAs are checked to have none.
+// AVX2 and AVX-512 have packed kernels (each bitwise its own vec_dot); scalar has none.
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -37,22 +37,24 @@ TEST(Packed, PackableMatricesAndSizes) {
   EXPECT_FALSE(kernels::packable(f32.view()));
 }
 
-TEST(Packed, OnlyAvx512HasPackedKernels) {
+TEST(Packed, SimdIsasHavePackedKernels) {
   for (Isa isa : test::all_isas()) {
     const KernelTable t = kernels::make_kernel_table(isa);
-    const bool want = isa == Isa::kAvx512;
+    const bool want = isa != Isa::kScalar;
     EXPECT_EQ(t[DType::kQ4_1].packed_gemm != nullptr, want) << kernels::isa_name(isa);
     EXPECT_EQ(t[DType::kQ8_0].packed_gemm != nullptr, want) << kernels::isa_name(isa);
     EXPECT_EQ(t[DType::kQ4_K].packed_gemm, nullptr);
   }
 }
 
-class PackedMatmul : public testing::TestWithParam<DType> {
+class PackedMatmul : public testing::TestWithParam<std::tuple<Isa, DType>> {
  protected:
   void SetUp() override {
-    if (!test::cpu_has(Isa::kAvx512)) GTEST_SKIP() << "CPU lacks avx512";
-    table_ = kernels::make_kernel_table(Isa::kAvx512);
+    if (!test::cpu_has(isa())) GTEST_SKIP() << "CPU lacks " << kernels::isa_name(isa());
+    table_ = kernels::make_kernel_table(isa());
   }
+  Isa isa() const { return std::get<0>(GetParam()); }
+  DType type() const { return std::get<1>(GetParam()); }
 
   // matmul through the packed copy equals matmul on the mapped rows, bitwise.
   void check(const test::Matrix& m, const std::vector<float>& x, int64_t T) {
@@ -87,7 +89,7 @@ TEST_P(PackedMatmul, BitwiseEqualsMappedLayout) {
   for (int64_t nblocks : {1, 3, 18, 48, 100}) {  // 100 > 64: get_row unpacks in chunks
     for (int64_t rows : {8, 24, 200}) {
       const int64_t cols = nblocks * 32;
-      const auto m = test::make_matrix(GetParam(), rows, cols,
+      const auto m = test::make_matrix(type(), rows, cols,
                                        test::random_vector(static_cast<size_t>(rows * cols), 7 + static_cast<uint32_t>(rows)));
       for (int64_t T : {1, 2, 3, 5, 70}) {
         check(m, test::random_vector(static_cast<size_t>(T * cols), 99 + static_cast<uint32_t>(T), 2.0f), T);
@@ -100,15 +102,19 @@ TEST_P(PackedMatmul, ExtremeValuesStayExact) {
   const int64_t rows = 16, cols = 64;
   std::vector<float> w(static_cast<size_t>(rows * cols));
   for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 3 == 0) ? -1.0f : (i % 3 == 1 ? 1.0f : -0.999f);
-  const auto m = test::make_matrix(GetParam(), rows, cols, w);
+  const auto m = test::make_matrix(type(), rows, cols, w);
   std::vector<float> x(static_cast<size_t>(2 * cols));
   for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 == 0) ? 5.0f : -5.0f;  // quantizes to +-127
   check(m, x, 1);
   check(m, x, 2);
 }
 
-INSTANTIATE_TEST_SUITE_P(Types, PackedMatmul, testing::Values(DType::kQ4_1, DType::kQ8_0),
-                         [](const testing::TestParamInfo<DType>& i) { return std::string(dtype_name(i.param)); });
+INSTANTIATE_TEST_SUITE_P(SimdIsas, PackedMatmul,
+                         testing::Combine(testing::Values(Isa::kAvx2, Isa::kAvx512),
+                                          testing::Values(DType::kQ4_1, DType::kQ8_0)),
+                         [](const testing::TestParamInfo<std::tuple<Isa, DType>>& i) {
+                           return test::param_name(std::get<0>(i.param), std::get<1>(i.param));
+                         });
 
 }  // namespace
 }  // namespace skim

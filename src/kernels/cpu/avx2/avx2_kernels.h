@@ -41,4 +41,11 @@ void gemm_q4_1(int64_t n, const void* w, size_t w_stride, int64_t nr, const void
 void gemm_q8_0(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq, size_t x_stride, int nc,
                float* y, size_t ldy);
 
+// Row-interleaved matrices (kernels/packed.h, packed_gemm.cpp): rows [8 g0, 8 g1) times
+// nc activation rows, bitwise vec_dot_q4_1 / vec_dot_q8_0 of the unpacked rows.
+void packed_gemm_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                      float* y, size_t ldy);
+void packed_gemm_q8_0(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                      float* y, size_t ldy);
+
 }  // namespace skim::kernels::avx2
