@@ -1,7 +1,7 @@
 // sparse_bench.cpp — the sparse kernels against the dense matvec on the default model's
 // shapes (SmolLM2-135M, Q4_1 weights), per sparsity, ISA and thread count:
 //
-//   down    W [576, 1536]  input-channel skipping: Wᵀ [1536][576] as exact Q4_1 panels, or
+//   down    W [576, 1536]  input-channel skipping: Wᵀ [1536][576] as int8 Q4_1 tiles, exact Q4_1 panels, or
 //                          rows requantized to Q8_0 / F16 / Q4_1
 //   q / o   W [576, 576]   input-channel skipping: Wᵀ [576][576], the same four layouts
 //   k / v   W [192, 576]   input-channel skipping: Wᵀ [576][192] as Q4_1 panels / Q8_0 rows
@@ -63,11 +63,14 @@ std::vector<uint8_t> q4_1_matrix(const Shape& s) {
   return w;
 }
 
-// `one` repeated until >= 256 MiB when cold (distinct memory, same bytes), else once.
-std::vector<uint8_t> replicate(const uint8_t* one, size_t bytes, bool cold, int* copies) {
+// `one` repeated until >= 256 MiB when cold (distinct memory, same bytes), else once; the
+// copies start at *base, 64-byte aligned (as TransposedMatrix payloads).
+std::vector<uint8_t> replicate(const uint8_t* one, size_t bytes, bool cold, int* copies, uint8_t** base = nullptr) {
   *copies = cold ? static_cast<int>((size_t{256} << 20) / bytes + 1) : 1;
-  std::vector<uint8_t> all(bytes * static_cast<size_t>(*copies));
-  for (int c = 0; c < *copies; ++c) std::copy_n(one, bytes, all.data() + static_cast<size_t>(c) * bytes);
+  std::vector<uint8_t> all(bytes * static_cast<size_t>(*copies) + 64);
+  uint8_t* b = all.data() + (64 - reinterpret_cast<uintptr_t>(all.data()) % 64) % 64;
+  for (int c = 0; c < *copies; ++c) std::copy_n(one, bytes, b + static_cast<size_t>(c) * bytes);
+  if (base != nullptr) *base = b;
   return all;
 }
 
@@ -105,33 +108,39 @@ void bm_dense(benchmark::State& state, Isa isa, Shape s, int threads, bool cold)
   add_counters(state, 1.0, one.size());
 }
 
-// matvec_sparse_input on Wᵀ (rows repacked as `type`, or the exact Q4_1 panels), x with
-// `sparsity` of its entries below t.
-void bm_sparse_input(benchmark::State& state, Isa isa, Shape s, DType type, bool panels, double sparsity, int threads,
+// matvec_sparse_input on Wᵀ (rows repacked as `type`, the exact Q4_1 panels or the int8
+// Q4_1 tiles: layout 0, 1, 2), x with `sparsity` of its entries below t.
+void bm_sparse_input(benchmark::State& state, Isa isa, Shape s, DType type, int layout, double sparsity, int threads,
                      bool cold) {
+  const bool panels = layout == 1;
   const skim::kernels::KernelTable k = skim::kernels::make_kernel_table(isa);
   skim::ThreadPool pool(threads);
   const std::vector<uint8_t> q = q4_1_matrix(s);
   const auto qv = skim::TensorView::matrix(DType::kQ4_1, s.rows, s.cols, q.data());
-  auto wt = panels ? skim::kernels::transpose_exact(qv) : skim::kernels::transpose_repack(qv, type);
+  auto wt = layout == 2 ? skim::kernels::transpose_tiles(qv)
+            : panels    ? skim::kernels::transpose_exact(qv)
+                        : skim::kernels::transpose_repack(qv, type);
   if (!wt.ok()) {
     state.SkipWithError(wt.error().message.c_str());
     return;
   }
   const size_t payload = wt->bytes().size() - skim::kernels::TransposedMatrix::kHeaderBytes;
   int copies = 0;
-  const std::vector<uint8_t> w = replicate(wt->view().data, payload, cold, &copies);
+  uint8_t* base = nullptr;
+  const std::vector<uint8_t> w = replicate(wt->view().data, payload, cold, &copies, &base);
   const std::vector<float> x = gaussian(static_cast<size_t>(s.cols), 7, 1.0f);
   const float t = threshold_for(x, sparsity);
   std::vector<int32_t> idx(static_cast<size_t>(s.cols));
   std::vector<float> y(static_cast<size_t>(s.rows));
+  skim::kernels::SparseActs acts(s.cols);
   int c = 0;
   int32_t n_active = 0;
   for (auto _ : state) {
     n_active = k.select_active(x.data(), s.cols, t, idx.data());
     skim::kernels::TransposedView v = wt->view();
-    v.data = w.data() + static_cast<size_t>(c) * payload;
-    skim::kernels::matvec_sparse_input(k, pool, v, x.data(), {idx.data(), static_cast<size_t>(n_active)}, y.data());
+    v.data = base + static_cast<size_t>(c) * payload;
+    skim::kernels::matvec_sparse_input(k, pool, v, x.data(), {idx.data(), static_cast<size_t>(n_active)}, y.data(),
+                                       &acts);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
     c = c + 1 == copies ? 0 : c + 1;
@@ -216,22 +225,24 @@ int main(int argc, char** argv) {
         const std::string tail = "/" + in + "/t" + std::to_string(threads) + "/" + temp;
         struct Target {
           DType type;
-          bool panels;
+          int layout;  // 0 rows, 1 panels, 2 tiles
         };
         struct Input {
           Shape s;
           std::vector<Target> targets;
         };
-        const Target all[] = {{DType::kQ4_1, true}, {DType::kQ8_0, false}, {DType::kF16, false}, {DType::kQ4_1, false}};
-        const Input inputs[] = {{down, {all, all + 4}}, {qo, {all, all + 4}}, {kv, {all, all + 2}}};
+        const Target all[] = {{DType::kQ4_1, 2}, {DType::kQ4_1, 1}, {DType::kQ8_0, 0}, {DType::kF16, 0}, {DType::kQ4_1, 0}};
+        const Input inputs[] = {{down, {all, all + 5}}, {qo, {all, all + 5}}, {kv, {all, all + 3}}};
         for (const Input& ip : inputs) {
           const Shape s = ip.s;
           reg(std::string(s.name) + "/dense_q4_1" + tail, [=](benchmark::State& st) { bm_dense(st, isa, s, threads, cold); });
           for (const Target& t : ip.targets) {
-            const std::string tn = t.panels ? "q4_1_panels" : std::string(skim::dtype_name(t.type)) + "_rows";
+            const std::string tn = t.layout == 2 ? "q4_1_tiles"
+                                   : t.layout == 1 ? "q4_1_panels"
+                                                   : std::string(skim::dtype_name(t.type)) + "_rows";
             for (double sp : sparsities) {
               reg(std::string(s.name) + "/input_" + tn + "/s" + pct(sp) + tail,
-                  [=](benchmark::State& st) { bm_sparse_input(st, isa, s, t.type, t.panels, sp, threads, cold); });
+                  [=](benchmark::State& st) { bm_sparse_input(st, isa, s, t.type, t.layout, sp, threads, cold); });
             }
           }
         }

@@ -2,10 +2,13 @@
 // from calibration text (default: every file in ../shared/data/calibration) -> sidecar.
 // `--allocation greedy` (TEAL) spreads the target over layers and sites by TEAL's greedy
 // search on block-output error; the sidecar path goes to stdout (or --json), logs to stderr.
+// `--method dejavu` trains Deja Vu predictors (options in cmd_dejavu.h); `--method
+// dejavu-cats` is Deja Vu heads + CATS neurons at --sparsity (the combined method).
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
+#include "cmd_dejavu.h"
 #include "skim/sparsity.h"
 
 namespace skim::cli {
@@ -15,13 +18,17 @@ void add_calibrate(CLI::App& root, int& exit_code) {
   struct Opts {
     ModelOptions m;
     CalibrateOptions c;
+    DejaVuCliOptions dv;
     std::string out;
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
   add_model_options(app, o->m, /*with_sparsity=*/false);
-  app->add_option("--method", o->c.method, "teal | cats")->check(CLI::IsMember({"teal", "cats"}));
-  app->add_option("--sparsity", o->c.sparsity, "target sparsity in [0, 1)")->check(CLI::Range(0.0, 0.99));
+  app->add_option("--method", o->c.method,
+                  "teal | cats | dejavu (learned predictors) | dejavu-cats (Deja Vu heads + CATS neurons)")
+      ->check(CLI::IsMember({"teal", "cats", "dejavu", "dejavu-cats"}));
+  app->add_option("--sparsity", o->c.sparsity, "target sparsity in [0, 1) (dejavu: the CATS target of --mlp cats/hybrid)")
+      ->check(CLI::Range(0.0, 0.99));
   app->add_option("--allocation", o->c.allocation,
                   "uniform (every layer and site at the target) | greedy (TEAL: per (layer, site) by block-output error)")
       ->check(CLI::IsMember({"uniform", "greedy"}));
@@ -29,15 +36,33 @@ void add_calibrate(CLI::App& root, int& exit_code) {
       ->check(CLI::Range(1, 4096));
   app->add_option("--greedy-step", o->c.greedy_step, "greedy: sparsity increment per step")->check(CLI::Range(0.005, 0.5));
   app->add_option("--data", o->c.files, "calibration text files (default: ../shared/data/calibration/*.txt)");
-  app->add_option("--tokens", o->c.max_tokens, "calibration tokens to run")->check(CLI::PositiveNumber);
-  app->add_option("--seed", o->c.seed, "seed for the choice of calibration chunks");
-  app->add_option("-o,--output", o->out, "sidecar file to write")->required();
+  auto* tokens = app->add_option("--tokens", o->c.max_tokens, "calibration tokens to run (default 32768; dejavu 16384)")
+                     ->check(CLI::PositiveNumber);
+  app->add_option("--chunk-tokens", o->c.chunk, "tokens per forward pass over the calibration text (default 512)")
+      ->check(CLI::Range(16, 8192));
+  app->add_option("--seed", o->c.seed, "seed for the choice of calibration chunks (dejavu: and rows, init, batches)");
+  app->add_option("-o,--output", o->out, "sidecar file to write (dejavu: optional, without it a report only)");
   app->add_flag("--json", o->json, "print the sidecar path and the allocation as JSON");
   app->add_flag("--no-progress", [o](int64_t) { o->c.progress = false; }, "no progress bar");
-  app->callback([o, &exit_code] {
+  add_dejavu_options(app, o->dv);
+  app->callback([o, tokens, &exit_code] {
     if (o->c.files.empty()) o->c.files = default_calibration_files();
     if (o->c.files.empty()) {
       exit_code = fail("no calibration files found; pass --data FILE...");
+      return;
+    }
+    if (o->c.method == "dejavu" || o->c.method == "dejavu-cats") {
+      if (o->c.allocation != "uniform") {
+        exit_code = fail("--allocation greedy is for --method teal");
+        return;
+      }
+      exit_code = run_calibrate_dejavu(o->m, o->dv, o->c.method, o->c.sparsity, o->c.files,
+                                       tokens->count() > 0 ? o->c.max_tokens : 0, o->c.chunk, o->c.seed, o->c.progress,
+                                       o->out, o->json);
+      return;
+    }
+    if (o->out.empty()) {
+      exit_code = fail("--output is required for --method " + o->c.method);
       return;
     }
     ModelOptions mo = o->m;

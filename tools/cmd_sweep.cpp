@@ -27,7 +27,7 @@ void add_sweep(CLI::App& root, int& exit_code) {
   app->add_option("--methods", o->s.methods, "comma-separated: teal (uniform), teal-greedy, cats")
       ->delimiter(',')
       ->check(CLI::IsMember(sweep_methods()));
-  app->add_option("--sidecars", o->s.sidecars, "extra ready-made sidecars to measure (e.g. Deja Vu from dejavu-train)")
+  app->add_option("--sidecars", o->s.sidecars, "extra ready-made sidecars to measure (e.g. Deja Vu from calibrate --method dejavu)")
       ->delimiter(',')
       ->check(CLI::ExistingFile);
   app->add_option("--levels", o->s.levels, "comma-separated target sparsities in [0, 0.95]")

@@ -15,7 +15,6 @@ void add_eval(CLI::App& root, int& exit_code);
 void add_calibrate(CLI::App& root, int& exit_code);
 void add_serve(CLI::App& root, int& exit_code);
 void add_sweep(CLI::App& root, int& exit_code);
-void add_dejavu(CLI::App& root, int& exit_code);
 }  // namespace skim::cli
 
 int main(int argc, char** argv) {
@@ -33,7 +32,6 @@ int main(int argc, char** argv) {
   skim::cli::add_calibrate(app, exit_code);
   skim::cli::add_serve(app, exit_code);
   skim::cli::add_sweep(app, exit_code);
-  skim::cli::add_dejavu(app, exit_code);
   CLI11_PARSE(app, argc, argv);
   return exit_code;
 }

@@ -11,7 +11,10 @@
 // Quality numbers reflect the method only when the model applies the thresholds to
 // multi-token forward passes too (masked prefill); each row records which it was.
 // Methods: "teal" (uniform), "teal-greedy" (greedy allocation), "cats"; plus any given
-// sidecars (their method's name, e.g. "dejavu"). A dense baseline row comes first.
+// sidecars, labelled by what they do: "dejavu" (MLP predictor; with heads "dejavu+heads7/9",
+// kept/total query heads), "dejavu-heads7/9" (heads only), "dejavu-heads7/9+cats" (the
+// combined method), "dejavu-hybrid" (predictor + CATS threshold); Deja Vu rows also carry
+// predictor recall and cost. A dense baseline row comes first.
 #pragma once
 
 #include <cstdint>
@@ -26,8 +29,8 @@ namespace skim {
 struct SweepOptions {
   std::string model_path;                     // a GGUF file (already resolved)
   std::vector<std::string> methods = {"teal", "teal-greedy", "cats"};
-  // Extra points from ready-made sidecars (e.g. Deja Vu predictors from `skim
-  // dejavu-train`): measured like the others, labelled with the sidecar's method.
+  // Extra points from ready-made sidecars (e.g. Deja Vu from `skim calibrate --method
+  // dejavu`): measured like the others, labelled by what they do (see above).
   std::vector<std::string> sidecars;
   std::vector<double> levels = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
   std::string ppl_file;                       // e.g. ../shared/data/wikitext-2-raw/wiki.test.raw
@@ -61,6 +64,10 @@ struct SweepRow {
   double dense_tok_s = 0.0, dense_tok_s_sd = 0.0;  // dense, interleaved with it
   double speedup = 1.0;
   double seconds = 0.0;     // wall time of this row's measurements
+  // Deja Vu: mean held-apart recall@k of the predictors at calibration (< 0: none), and the
+  // predictors' multiply-adds per token as a share of the dense layers' (q, k, v, o, MLP).
+  double mlp_recall = -1.0, head_recall = -1.0;
+  double predictor_cost = 0.0;
 };
 
 struct SweepReport {

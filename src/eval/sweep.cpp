@@ -23,6 +23,7 @@
 #include "skim/eval.h"
 #include "skim/sparsity.h"
 #include "sparsity/calibration.h"
+#include "sparsity/dejavu/predictor.h"
 #include "sparsity/sidecar.h"
 
 namespace skim {
@@ -32,6 +33,28 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// A ready-made sidecar's row label (see skim/sweep.h); heads as kept/total, e.g. "heads7/9".
+std::string sidecar_label(const SparsityConfig& cfg) {
+  if (cfg.method != SparsityMethod::kDejaVu) return method_name(cfg.method);
+  const DejaVuConfig& dv = cfg.dejavu;
+  const int32_t nh = dv.heads.empty() ? 0 : dv.heads.front().n_out;
+  const std::string heads = nh > 0 ? fmt::format("heads{}/{}", dejavu::keep_count(dv.head_keep, nh), nh) : "";
+  switch (dv.mlp_mode) {
+    case DejaVuMlp::kNone: return "dejavu-" + heads;
+    case DejaVuMlp::kPredictor: return nh > 0 ? "dejavu+" + heads : "dejavu";
+    case DejaVuMlp::kCats: return "dejavu-" + heads + "+cats";
+    case DejaVuMlp::kHybrid: return nh > 0 ? "dejavu-hybrid+" + heads : "dejavu-hybrid";
+  }
+  return "dejavu";
+}
+
+double mean(const std::vector<float>& v) {
+  double s = 0.0;
+  for (float x : v) s += x;
+  return v.empty() ? -1.0 : s / static_cast<double>(v.size());
+}
+
 
 struct Plan {
   std::string method;      // sweep name
@@ -75,10 +98,37 @@ double param_sparsity(const SparsityConfig& cfg, const ThresholdCalibrator& hist
       const float t = cfg.threshold(l, SparsitySite::kDownIn);
       if (t > 0) skipped += w.cats * hist.histogram(l, ActivationSite::kGate).fraction_below(t);
     } else if (cfg.method == SparsityMethod::kDejaVu) {
-      skipped += 1.5 * w.cats * (1.0 - cfg.dejavu.keep);  // gate, up and down of the dropped neurons
+      const DejaVuConfig& dv = cfg.dejavu;
+      // Kept fraction of neurons as the forward pass rounds it (k = keep_count).
+      const double keep =
+          dv.mlp.empty() ? 1.0 : static_cast<double>(dejavu::keep_count(dv.keep, dv.mlp.front().n_out)) / dv.mlp.front().n_out;
+      const float t = cfg.threshold(l, SparsitySite::kDownIn);
+      const double below = t > 0 ? hist.histogram(l, ActivationSite::kGate).fraction_below(t) : 0.0;
+      switch (dv.mlp_mode) {
+        case DejaVuMlp::kNone: break;
+        case DejaVuMlp::kPredictor: skipped += 1.5 * w.cats * (1.0 - keep); break;  // gate, up, down
+        case DejaVuMlp::kCats: skipped += w.cats * below; break;
+        case DejaVuMlp::kHybrid:  // gate of the unpredicted; up/down of all but predicted-and-above
+          skipped += 0.5 * w.cats * (1.0 - keep) + w.cats * (1.0 - keep * (1.0 - below));
+          break;
+      }
+      if (!dv.heads.empty()) {  // q rows and o columns of the skipped heads
+        const int32_t nh = dv.heads.front().n_out;
+        skipped += 2.0 * w.teal[1] * (1.0 - static_cast<double>(dejavu::keep_count(dv.head_keep, nh)) / nh);
+      }
     }
   }
   return total > 0 ? skipped / total : 0.0;
+}
+
+// Deja Vu predictors' multiply-adds per token over the dense layers' (q, k, v, o, MLP).
+double predictor_cost(const SparsityConfig& cfg, const SiteWeights& w) {
+  if (cfg.method != SparsityMethod::kDejaVu) return 0.0;
+  double macs = 0.0;
+  for (const auto* v : {&cfg.dejavu.mlp, &cfg.dejavu.heads}) {
+    for (const LowRankPredictor& p : *v) macs += static_cast<double>(p.rank) * (p.n_in + p.n_out);
+  }
+  return macs / (w.layer * cfg.n_layer());
 }
 
 Result<Engine> load(const SweepOptions& opt, const std::string& sidecar, int32_t n_ctx) {
@@ -192,7 +242,7 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
   for (const auto& path : opt.sidecars) {  // ready-made points: no calibration
     SKIM_TRY(SparsityConfig cfg, load_sidecar(path, "", hp.n_layer));
     Plan p;
-    p.method = method_name(cfg.method);
+    p.method = sidecar_label(cfg);
     p.level = cfg.target;
     p.sidecar = path;
     plan.push_back(p);
@@ -305,6 +355,11 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     SKIM_TRY(Engine sparse, load(opt, p.sidecar, n_ctx));
     SKIM_TRY(SparsityConfig cfg, load_sidecar(p.sidecar, "", hp.n_layer));
     row.param_sparsity = param_sparsity(cfg, eval_hist, weights);
+    if (cfg.method == SparsityMethod::kDejaVu) {
+      row.mlp_recall = mean(cfg.dejavu.mlp_recall);
+      row.head_recall = mean(cfg.dejavu.head_recall);
+      row.predictor_cost = predictor_cost(cfg, weights);
+    }
     SKIM_TRY(row.sparsity, decode_sparsity(sparse, decode_toks));
     SKIM_TRY(row.masked_prefill, prefill_is_masked(dense, sparse, decode_toks));
     step(name + " sparsity");
@@ -344,8 +399,8 @@ std::string sweep_markdown(const SweepReport& r) {
       sep += "---:|";
     }
   }
-  out += " tok/s | dense tok/s | speed-up |\n";
-  sep += "---:|---:|---:|\n";
+  out += " pred. recall (MLP / heads) | pred. cost | tok/s | dense tok/s | speed-up |\n";
+  sep += "---:|---:|---:|---:|---:|\n";
   out += sep;
   for (const auto& row : r.rows) {
     const bool is_dense = row.method == "dense";
@@ -355,6 +410,10 @@ std::string sweep_markdown(const SweepReport& r) {
                        is_dense ? "0%" : fmt::format("{:.1f}%", 100 * row.param_sparsity), row.perplexity,
                        is_dense || !dense ? "-" : fmt::format("{:+.3f}", row.perplexity - dense->perplexity));
     for (double a : row.task_acc) out += fmt::format(" {:.3f} |", a);
+    auto rc = [](double x) { return x < 0 ? std::string("-") : fmt::format("{:.3f}", x); };
+    out += row.mlp_recall < 0 && row.head_recall < 0
+               ? std::string(" - | - |")
+               : fmt::format(" {} / {} | {:.2f}% |", rc(row.mlp_recall), rc(row.head_recall), 100 * row.predictor_cost);
     out += fmt::format(" {:.1f} ± {:.1f} | {:.1f} ± {:.1f} | {:.2f}× |\n", row.tok_s, row.tok_s_sd, row.dense_tok_s,
                        row.dense_tok_s_sd, row.speedup);
   }
@@ -365,13 +424,15 @@ std::string sweep_csv(const SweepReport& r) {
   std::string out = "method,target,sparsity,param_sparsity,perplexity,ppl_uncertainty";
   const std::vector<std::string> tasks = r.rows.empty() ? std::vector<std::string>{} : r.rows.front().task_names;
   for (const auto& t : tasks) out += "," + t + "_acc";
-  out += ",tok_s,tok_s_sd,dense_tok_s,dense_tok_s_sd,speedup,masked_prefill,seconds,sidecar\n";
+  out += ",tok_s,tok_s_sd,dense_tok_s,dense_tok_s_sd,speedup,masked_prefill,seconds,sidecar,mlp_recall,head_recall,"
+         "predictor_cost\n";
   for (const auto& row : r.rows) {
     out += fmt::format("{},{:.3f},{:.5f},{:.5f},{:.5f},{:.5f}", row.method, row.target, row.sparsity, row.param_sparsity,
                        row.perplexity, row.ppl_uncertainty);
     for (size_t i = 0; i < tasks.size(); ++i) out += fmt::format(",{:.5f}", i < row.task_acc.size() ? row.task_acc[i] : 0.0);
-    out += fmt::format(",{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{},{:.1f},{}\n", row.tok_s, row.tok_s_sd, row.dense_tok_s,
-                       row.dense_tok_s_sd, row.speedup, row.masked_prefill ? 1 : 0, row.seconds, row.sidecar);
+    out += fmt::format(",{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{},{:.1f},{},{:.4f},{:.4f},{:.5f}\n", row.tok_s, row.tok_s_sd,
+                       row.dense_tok_s, row.dense_tok_s_sd, row.speedup, row.masked_prefill ? 1 : 0, row.seconds,
+                       row.sidecar, row.mlp_recall, row.head_recall, row.predictor_cost);
   }
   return out;
 }
@@ -402,7 +463,10 @@ std::string sweep_json(const SweepReport& r) {
                          {"speedup", row.speedup},
                          {"masked_prefill", row.masked_prefill},
                          {"seconds", row.seconds},
-                         {"sidecar", row.sidecar}});
+                         {"sidecar", row.sidecar},
+                         {"mlp_recall", row.mlp_recall},
+                         {"head_recall", row.head_recall},
+                         {"predictor_cost", row.predictor_cost}});
   }
   return j.dump(2);
 }

@@ -89,6 +89,7 @@ KernelTable scalar_table() {
   slot(t, DType::kQ8_0).sparse_axpy = ref::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = ref::sparse_axpy_q4_1;
   slot(t, DType::kQ4_1).sparse_panels = ref::sparse_panels_q4_1;
+  slot(t, DType::kQ4_1).sparse_tiles = ref::sparse_tiles_q4_1;
   t.select_active = ref::select_active;
   t.count_active = ref::count_active;
   return t;
@@ -117,6 +118,7 @@ void add_avx2(KernelTable& t) {
   slot(t, DType::kQ8_0).sparse_axpy = avx2::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = avx2::sparse_axpy_q4_1;
   slot(t, DType::kQ4_1).sparse_panels = avx2::sparse_panels_q4_1;
+  slot(t, DType::kQ4_1).sparse_tiles = avx2::sparse_tiles_q4_1;
   t.select_active = avx2::select_active;
   t.count_active = avx2::count_active;
 }
@@ -134,6 +136,7 @@ void add_avx512(KernelTable& t) {
   slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
   slot(t, DType::kQ4_1).sparse_axpy = avx512::sparse_axpy_q4_1;
   slot(t, DType::kQ4_1).sparse_panels = avx512::sparse_panels_q4_1;
+  slot(t, DType::kQ4_1).sparse_tiles = avx512::sparse_tiles_q4_1;
   t.select_active = avx512::select_active;
   t.count_active = avx512::count_active;
 }

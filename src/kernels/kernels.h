@@ -27,6 +27,7 @@
 
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
+#include "kernels/sparse_acts.h"
 #include "tensor/dtype.h"
 #include "tensor/tensor_view.h"
 
@@ -83,6 +84,13 @@ using SparseAxpyFn = void (*)(const uint8_t* base, size_t row_stride, int64_t n,
 // panels start at `panels` and hold `out` outputs; c0 and n are multiples of 32. Overwrites y.
 using SparsePanelFn = void (*)(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
                                const int32_t* idx, int32_t count, float* y);
+// Tiles [t0, t1) of a transposed matrix in the int8 tile layout of this weight type (e.g.
+// kernels/q4_1_tiles.h: `out` outputs, acts.n inputs, payload at `panels`) times activations quantized
+// per panel (sparse_acts.h): y: [outputs of the tiles] = those rows of W · (x masked to the
+// active channels, Q8_1-quantized), as a dense product of that masked row computes them
+// (integer parts exact). Overwrites y.
+using SparseTilesFn = void (*)(const uint8_t* panels, int64_t out, int64_t t0, int64_t t1,
+                               const SparseActsView& acts, float* y);
 // Active-index list: idx (capacity n) <- the i with |x[i]| > threshold, increasing; returns
 // the count. Entries of idx past the count are unspecified. x: [n], n < 2^31.
 using SelectActiveFn = int32_t (*)(const float* x, int64_t n, float threshold, int32_t* idx);
@@ -98,6 +106,7 @@ struct DTypeKernels {
   DequantizeRowFn dequantize_row = nullptr;
   SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
   SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)
+  SparseTilesFn sparse_tiles = nullptr;    // only types with an int8 tile layout (Q4_1)
 };
 
 struct KernelTable {

@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "core/check.h"
+#include "kernels/q4_1_tiles.h"
 #include "kernels/sparse.h"
 
 namespace skim::kernels {
@@ -59,7 +60,18 @@ void matmul_rows(const KernelTable& k, ThreadPool& pool, const TensorView& w, co
 }
 
 void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const TransposedView& wt, const float* x,
-                         std::span<const int32_t> active, float* y) {
+                         std::span<const int32_t> active, float* y, SparseActs* scratch) {
+  if (wt.layout == TransposedLayout::kTiles) {
+    SparseActs local;
+    if (scratch == nullptr) {
+      local = SparseActs(wt.in);
+      scratch = &local;
+    }
+    scratch->build(x, wt.in, active);
+    float* const ys[1] = {y};
+    matvec_sparse_multi(k, pool, std::span<const TransposedView>(&wt, 1), *scratch, ys);
+    return;
+  }
   const bool panels = wt.layout == TransposedLayout::kPanels;
   const SparseAxpyFn axpy = k[wt.type].sparse_axpy;
   const SparsePanelFn panel_fn = k[wt.type].sparse_panels;
@@ -88,6 +100,50 @@ void matvec_sparse_input(const KernelTable& k, ThreadPool& pool, const Transpose
     const int64_t c1 = std::min(out, (ti + 1) * per * kOutUnit);
     if (c0 < c1) work(c0, c1);
   });
+}
+
+void matvec_sparse_multi(const KernelTable& k, ThreadPool& pool, std::span<const TransposedView> wts,
+                         const SparseActs& acts, std::span<float* const> ys) {
+  namespace Tl = q4_1_tiles;
+  SKIM_CHECK(wts.size() == ys.size());
+  // Work items: the tiles of every kTiles matrix, in order, weighed in 64-output units.
+  int64_t units = 0;
+  for (size_t m = 0; m < wts.size(); ++m) {
+    const TransposedView& wt = wts[m];
+    SKIM_CHECK(wt.in == acts.n());
+    if (wt.layout != TransposedLayout::kTiles) {
+      matvec_sparse_input(k, pool, wt, acts.x(), acts.active(), ys[m]);
+      continue;
+    }
+    SKIM_CHECK(k[wt.type].sparse_tiles != nullptr && wt.out % Tl::kUnit == 0 && wt.in % Tl::kChannels == 0);
+    units += wt.out / Tl::kUnit;
+  }
+  if (units == 0) return;
+  const SparseActsView av = acts.view();
+  // Runs, per matrix, the run of tiles whose midpoints (in units, x2 to stay integral) lie
+  // in [lo2, hi2).
+  auto work = [&](int64_t lo2, int64_t hi2) {
+    int64_t u = 0;
+    for (size_t m = 0; m < wts.size(); ++m) {
+      const TransposedView& wt = wts[m];
+      if (wt.layout != TransposedLayout::kTiles) continue;
+      int64_t t0 = -1, t1 = -1;
+      for (int64_t t = 0; t < Tl::tiles(wt.out); ++t) {
+        const int64_t size = Tl::tile_width(wt.out, t) / Tl::kUnit, mid2 = 2 * u + size;
+        u += size;
+        if (mid2 < lo2 || mid2 >= hi2) continue;
+        if (t0 < 0) t0 = t;
+        t1 = t + 1;
+      }
+      if (t0 >= 0) k[wt.type].sparse_tiles(wt.data, wt.out, t0, t1, av, ys[m] + Tl::tile_first(t0));
+    }
+  };
+  const int64_t macs = static_cast<int64_t>(acts.active().size()) * units * Tl::kUnit;
+  if (pool.size() == 1 || macs < kMinParallelWork) {
+    work(0, 2 * units + 1);
+    return;
+  }
+  pool.run([&](int ti, int nt) { work(2 * units * ti / nt, ti + 1 == nt ? 2 * units + 1 : 2 * units * (ti + 1) / nt); });
 }
 
 }  // namespace skim::kernels

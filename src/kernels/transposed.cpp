@@ -9,10 +9,12 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #include "core/check.h"
 #include "core/fp16.h"
 #include "kernels/q4_1_panels.h"
+#include "kernels/q4_1_tiles.h"
 #include "kernels/ref/ref_kernels.h"
 #include "tensor/quant/q4_1.h"
 
@@ -20,6 +22,7 @@ namespace skim::kernels {
 namespace {
 
 namespace P = q4_1_panels;
+namespace Tl = q4_1_tiles;
 
 constexpr std::array<DType, 4> kTypes = {DType::kF32, DType::kF16, DType::kQ8_0, DType::kQ4_1};
 constexpr char kMagic[8] = {'S', 'K', 'I', 'M', 'W', 'T', '0', '1'};
@@ -54,7 +57,7 @@ uint64_t checksum(const uint8_t* p, size_t n) {
 }
 
 size_t payload_bytes(TransposedLayout layout, int64_t in, size_t stride) {
-  return layout == TransposedLayout::kPanels ? stride * static_cast<size_t>(in / P::kChannels)
+  return layout != TransposedLayout::kRows ? stride * static_cast<size_t>(in / P::kChannels)
                                              : stride * static_cast<size_t>(in);
 }
 
@@ -62,6 +65,9 @@ size_t payload_bytes(TransposedLayout layout, int64_t in, size_t stride) {
 size_t expected_stride(TransposedLayout layout, DType type, int64_t out) {
   if (layout == TransposedLayout::kPanels) {
     return type == DType::kQ4_1 && out % P::kChunk == 0 ? P::panel_bytes(out) : 0;
+  }
+  if (layout == TransposedLayout::kTiles) {
+    return type == DType::kQ4_1 && out % Tl::kUnit == 0 ? Tl::panel_bytes(out) : 0;
   }
   if (layout != TransposedLayout::kRows || !transposed_type_supported(type) || out % dtype_block_size(type) != 0) return 0;
   return row_bytes(type, out);
@@ -77,7 +83,39 @@ bool transposed_type_supported(DType t) {
 
 TransposedMatrix::TransposedMatrix(DType type, TransposedLayout layout, int64_t in, int64_t out, size_t row_stride)
     : type_(type), layout_(layout), in_(in), out_(out), row_stride_(row_stride) {
-  buf_.resize(kHeaderBytes + payload_bytes(layout, in, row_stride));
+  allocate(kHeaderBytes + payload_bytes(layout, in, row_stride));
+}
+
+void TransposedMatrix::allocate(size_t size) {
+  buf_.assign(size + 63, 0);
+  off_ = (64 - (reinterpret_cast<uintptr_t>(buf_.data()) + kHeaderBytes) % 64) % 64;
+  size_ = size;
+}
+
+TransposedMatrix& TransposedMatrix::operator=(const TransposedMatrix& o) {
+  if (this == &o) return *this;
+  type_ = o.type_;
+  layout_ = o.layout_;
+  in_ = o.in_;
+  out_ = o.out_;
+  row_stride_ = o.row_stride_;
+  allocate(o.size_);
+  if (o.size_ > 0) std::memcpy(raw(), o.raw(), o.size_);
+  return *this;
+}
+
+TransposedMatrix& TransposedMatrix::operator=(TransposedMatrix&& o) noexcept {
+  if (this == &o) return *this;
+  type_ = o.type_;
+  layout_ = o.layout_;
+  in_ = o.in_;
+  out_ = o.out_;
+  row_stride_ = o.row_stride_;
+  buf_ = std::move(o.buf_);  // the heap block moves: the alignment holds
+  off_ = std::exchange(o.off_, 0);
+  size_ = std::exchange(o.size_, 0);
+  o.buf_.clear();
+  return *this;
 }
 
 void TransposedMatrix::finish() {
@@ -88,10 +126,10 @@ void TransposedMatrix::finish() {
   h.in = in_;
   h.out = out_;
   h.row_stride = row_stride_;
-  h.payload_bytes = buf_.size() - kHeaderBytes;
-  h.checksum = checksum(buf_.data() + kHeaderBytes, h.payload_bytes);
+  h.payload_bytes = size_ - kHeaderBytes;
+  h.checksum = checksum(raw() + kHeaderBytes, h.payload_bytes);
   h.layout = static_cast<uint32_t>(layout_);
-  std::memcpy(buf_.data(), &h, sizeof(h));
+  std::memcpy(raw(), &h, sizeof(h));
 }
 
 void dequantize_transposed_row(const TransposedView& wt, int64_t i, float* out) {
@@ -101,6 +139,23 @@ void dequantize_transposed_row(const TransposedView& wt, int64_t i, float* out) 
     return;
   }
   SKIM_CHECK(wt.type == DType::kQ4_1);
+  if (wt.layout == TransposedLayout::kTiles) {
+    const int64_t p = i / Tl::kChannels, r = i % Tl::kChannels;
+    for (int64_t t = 0; t < Tl::tiles(wt.out); ++t) {
+      const int64_t width = Tl::tile_width(wt.out, t);
+      const uint8_t* blk = wt.data + Tl::tile_offset(wt.in, t) + static_cast<size_t>(p) * Tl::block_bytes(width);
+      for (int64_t o = 0; o < width; ++o) {
+        const Tl::Coord c = Tl::coord(width, o);
+        uint16_t d, m;
+        std::memcpy(&d, blk + Tl::d_offset(width) + 2 * c.plane, 2);
+        std::memcpy(&m, blk + Tl::m_offset(width) + 2 * c.plane, 2);
+        const uint8_t byte = blk[Tl::row_offset(width, r) + static_cast<size_t>(c.byte)];
+        const int q = c.high ? byte >> 4 : byte & 15;
+        out[Tl::tile_first(t) + o] = fp16_to_fp32(d) * static_cast<float>(q) + fp16_to_fp32(m);
+      }
+    }
+    return;
+  }
   const uint8_t* panel = wt.data + static_cast<size_t>(i / P::kChannels) * wt.row_stride;
   const uint8_t* row = panel + P::row_offset(wt.out, i % P::kChannels, 0);
   for (int64_t j = 0; j < wt.out; ++j) {
@@ -134,7 +189,7 @@ Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type) {
     for (int64_t i = 0; i < in; ++i) wt[static_cast<size_t>(i * out + r)] = row[static_cast<size_t>(i)];
   }
   TransposedMatrix m(type, TransposedLayout::kRows, in, out, row_bytes(type, out));
-  uint8_t* payload = m.buf_.data() + TransposedMatrix::kHeaderBytes;
+  uint8_t* payload = m.raw() + TransposedMatrix::kHeaderBytes;
   for (int64_t i = 0; i < in; ++i) {
     ref::quantize_row(type, wt.data() + i * out, payload + static_cast<size_t>(i) * m.row_stride_, out);
   }
@@ -154,7 +209,7 @@ Result<TransposedMatrix> transpose_exact(const TensorView& w) {
   }
   if (in > std::numeric_limits<int32_t>::max()) return make_error("transpose_exact: too many input channels");
   TransposedMatrix m(DType::kQ4_1, TransposedLayout::kPanels, in, out, P::panel_bytes(out));
-  uint8_t* payload = m.buf_.data() + TransposedMatrix::kHeaderBytes;
+  uint8_t* payload = m.raw() + TransposedMatrix::kHeaderBytes;
   for (int64_t j = 0; j < out; ++j) {
     const auto* blocks = static_cast<const BlockQ4_1*>(w.row(j));
     for (int64_t b = 0; b < in / P::kChannels; ++b) {
@@ -167,6 +222,41 @@ Result<TransposedMatrix> transpose_exact(const TensorView& w) {
         const uint8_t q = r < 16 ? blk.qs[r] & 15 : blk.qs[r - 16] >> 4;
         uint8_t& byte = panel[P::row_offset(out, r, j - t) + static_cast<size_t>(t % 16)];
         byte = t < 16 ? static_cast<uint8_t>((byte & 0xF0) | q) : static_cast<uint8_t>((byte & 0x0F) | (q << 4));
+      }
+    }
+  }
+  m.finish();
+  return m;
+}
+
+Result<TransposedMatrix> transpose_tiles(const TensorView& w) {
+  if (w.type != DType::kQ4_1) {
+    return make_error(fmt::format("transpose_tiles: {} weights have no int8 tile layout (q4_1 only)",
+                                  dtype_name(w.type)));
+  }
+  const int64_t out = w.rows(), in = w.cols();
+  if (out <= 0 || in <= 0 || w.data == nullptr) return make_error("transpose_tiles: empty matrix");
+  if (out % Tl::kUnit != 0) {
+    return make_error(fmt::format("transpose_tiles: output dimension {} is not a multiple of {}", out, Tl::kUnit));
+  }
+  if (in > std::numeric_limits<int32_t>::max()) return make_error("transpose_tiles: too many input channels");
+  TransposedMatrix m(DType::kQ4_1, TransposedLayout::kTiles, in, out, Tl::panel_bytes(out));
+  uint8_t* payload = m.raw() + TransposedMatrix::kHeaderBytes;
+  for (int64_t t = 0; t < Tl::tiles(out); ++t) {
+    const int64_t width = Tl::tile_width(out, t);
+    for (int64_t o = 0; o < width; ++o) {
+      const Tl::Coord c = Tl::coord(width, o);
+      const auto* blocks = static_cast<const BlockQ4_1*>(w.row(Tl::tile_first(t) + o));
+      for (int64_t p = 0; p < in / Tl::kChannels; ++p) {
+        const BlockQ4_1& blk = blocks[p];
+        uint8_t* b = payload + Tl::tile_offset(in, t) + static_cast<size_t>(p) * Tl::block_bytes(width);
+        std::memcpy(b + Tl::d_offset(width) + 2 * c.plane, &blk.d, 2);
+        std::memcpy(b + Tl::m_offset(width) + 2 * c.plane, &blk.m, 2);
+        for (int64_t r = 0; r < Tl::kChannels; ++r) {
+          const uint8_t q = r < 16 ? blk.qs[r] & 15 : blk.qs[r - 16] >> 4;
+          uint8_t& byte = b[Tl::row_offset(width, r) + static_cast<size_t>(c.byte)];
+          byte = c.high ? static_cast<uint8_t>((byte & 0x0F) | (q << 4)) : static_cast<uint8_t>((byte & 0xF0) | q);
+        }
       }
     }
   }
@@ -203,7 +293,7 @@ Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes
   if (h.version != kVersion) {
     return make_error(fmt::format("transposed matrix: version {} (expected {})", h.version, kVersion));
   }
-  if (h.layout > static_cast<uint32_t>(TransposedLayout::kPanels)) {
+  if (h.layout > static_cast<uint32_t>(TransposedLayout::kTiles)) {
     return make_error(fmt::format("transposed matrix: unknown layout {}", h.layout));
   }
   const auto layout = static_cast<TransposedLayout>(h.layout);
@@ -211,7 +301,7 @@ Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes
   if (!type) return make_error(fmt::format("transposed matrix: unknown type id {}", h.type));
   const int64_t kMaxDim = int64_t{1} << 31;
   if (h.in <= 0 || h.out <= 0 || h.in >= kMaxDim || h.out >= kMaxDim ||
-      (layout == TransposedLayout::kPanels && h.in % P::kChannels != 0)) {
+      (layout != TransposedLayout::kRows && h.in % P::kChannels != 0)) {
     return make_error(fmt::format("transposed matrix: bad shape [{}, {}]", h.in, h.out));
   }
   const size_t stride = expected_stride(layout, *type, h.out);
@@ -236,7 +326,7 @@ Result<TransposedView> transposed_view_from_bytes(std::span<const uint8_t> bytes
 Result<TransposedMatrix> TransposedMatrix::from_bytes(std::span<const uint8_t> bytes) {
   SKIM_TRY(const TransposedView v, transposed_view_from_bytes(bytes));
   TransposedMatrix m(v.type, v.layout, v.in, v.out, v.row_stride);
-  std::memcpy(m.buf_.data(), bytes.data(), bytes.size());
+  std::memcpy(m.raw(), bytes.data(), bytes.size());
   return m;
 }
 

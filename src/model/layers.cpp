@@ -5,6 +5,7 @@
 // sparsity masks' SiLU, which matches the single-token CATS path).
 #include "model/layers.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace skim::layers {
@@ -99,6 +100,10 @@ void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const Atten
       const F16DotOrder kqv = r.T >= 2 && hd % 4 == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
       const size_t kv_off = static_cast<size_t>(h / group) * hd;
       const size_t q_off = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
+      if (r.head_mask && !r.head_mask[static_cast<size_t>(t) * s.n_head + static_cast<size_t>(h)]) {
+        std::fill_n(r.out + q_off, hd, 0.0f);
+        continue;
+      }
       const kernels::AttnJob j{
           .q = r.q + q_off,
           .k = r.k + kv_off,

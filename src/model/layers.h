@@ -83,6 +83,9 @@ struct AttentionRun {
   const uint16_t* v;     // [n_ctx][n_head_kv * head_dim]
   float* out;            // [T][n_head * head_dim]
   int32_t T = 0, pos0 = 0;
+  // Deja Vu head sparsity: [T][n_head], 0 = skip that query head (no scores, softmax or V
+  // sum; its output is zeroed). Null: every head. K/V are read as usual by the kept heads.
+  const uint8_t* head_mask = nullptr;
 };
 void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s,
                      std::span<const AttentionRun> runs, int32_t scratch_ctx, float* scratch);

@@ -21,6 +21,7 @@
 #include "skim/sparsity.h"
 #include "sparsity/calibration.h"
 #include "sparsity/greedy.h"
+#include "sparsity/greedy_blocks.h"
 #include "sparsity/sidecar.h"
 
 namespace skim {
@@ -146,6 +147,7 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
 
   // Greedy: block-output error of every (layer, site) at every level, once.
   std::vector<GreedySite> tables;
+  GreedyPlan plan;
   GreedyTableOptions gopt;
   gopt.step = opt.greedy_step;
   gopt.max_level = static_cast<int32_t>(std::floor(0.95 / opt.greedy_step + 1e-9));
@@ -159,6 +161,11 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
     SKIM_TRY(tables, greedy_error_tables(E.kt, *E.pool, mats, sampler, cal, gopt,
                                          [&](int32_t done) { bar.update(done, fmt::format("layer {}", done)); }));
     bar.finish();
+    // Block-wise greedy paths (TEAL's greedyopt), MLP errors measured jointly.
+    ProgressBar pbar("greedy block paths", hp.n_layer, opt.progress);
+    SKIM_TRY(plan, greedy_block_plan(E.kt, *E.pool, mats, sampler, cal, tables, gopt,
+                                     [&](int32_t done) { pbar.update(done, fmt::format("layer {}", done)); }));
+    pbar.finish();
   }
 
   for (size_t i : todo) {
@@ -170,19 +177,19 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
     cfg.allocation = p.allocation;
     CalibrateReport& r = reports[i];
     if (p.allocation == "greedy") {
-      const GreedyAllocation a = greedy_allocate(tables, gopt.step, p.sparsity);
+      const GreedyBlockAllocation a = greedy_block_allocate(plan, p.sparsity);
       cfg.thresholds.assign(static_cast<size_t>(hp.n_layer), {});
       r.site_sparsity.fill(0.0);
       for (int32_t l = 0; l < hp.n_layer; ++l) {
         for (int s = 0; s < kNumSparsitySites; ++s) {
-          const int32_t k = a.level[static_cast<size_t>(l * kNumSparsitySites + s)];
+          const double sp = a.sparsity[static_cast<size_t>(l)][static_cast<size_t>(s)];
           const auto hs = teal_histogram_site(static_cast<SparsitySite>(s));
           cfg.thresholds[static_cast<size_t>(l)][static_cast<size_t>(s)] =
-              k > 0 ? cal.histogram(l, hs).quantile(gopt.step * k) : 0.0f;
-          r.site_sparsity[static_cast<size_t>(s)] += gopt.step * k / hp.n_layer;
+              sp > 0.0 ? cal.histogram(l, hs).quantile(sp) : 0.0f;
+          r.site_sparsity[static_cast<size_t>(s)] += sp / hp.n_layer;
         }
       }
-      r.allocated_sparsity = a.sparsity;
+      r.allocated_sparsity = a.mean_sparsity;
     } else {
       cfg.thresholds = cal.uniform_thresholds(method, p.sparsity);
       r.allocated_sparsity = p.sparsity;

@@ -7,8 +7,9 @@
 //   kGateUpIn  TEAL: |x| of the MLP block's normed input (shared by gate, up)
 //   kDownIn    TEAL: |x| of silu(gate)*up (input of down);
 //              CATS: |silu(gate)| (a neuron is computed when above it)
-// Deja Vu has no thresholds (all zero: "dense at every threshold site"); it keeps a fixed
-// top-k per layer chosen by trained low-rank predictors (DejaVuConfig below).
+// Deja Vu keeps a fixed top-k per layer chosen by trained low-rank predictors (DejaVuConfig
+// below); its thresholds are zero ("dense at every site") except kDownIn when its MLP mode
+// is CATS (the combined method: Deja Vu heads + CATS neurons).
 #pragma once
 
 #include <array>
@@ -35,6 +36,15 @@ struct LowRankPredictor {
   bool empty() const { return rank == 0; }
 };
 
+// How a Deja Vu sidecar treats the MLP:
+//   kNone       dense MLP (heads only)
+//   kPredictor  the MLP predictor's top round(keep * n_ff) neurons (Deja Vu proper)
+//   kCats       CATS: |silu(gate)| above the layer's kDownIn threshold (combined method)
+//   kHybrid     the predictor's top-k picks the gate rows to compute; of those, neurons with
+//               |silu(gate)| above the kDownIn threshold get their up row and down column
+enum class DejaVuMlp { kNone = 0, kPredictor = 1, kCats = 2, kHybrid = 3 };
+const char* dejavu_mlp_name(DejaVuMlp m);
+
 // Deja Vu: per layer, an MLP-neuron predictor (n_in = n_embd, n_out = n_ff) whose top
 // round(keep * n_ff) neurons are computed, and optionally an attention-head predictor
 // (n_out = n_head) whose top round(head_keep * n_head) query heads are computed (K/V stay
@@ -42,13 +52,15 @@ struct LowRankPredictor {
 // predictors read layer l-1's input at the same site (MLP: normed MLP input; heads: normed
 // attention input); layer 0 reads its own.
 struct DejaVuConfig {
-  int32_t rank = 0;            // MLP predictor rank
+  DejaVuMlp mlp_mode = DejaVuMlp::kPredictor;
+  int32_t rank = 0;            // MLP predictor rank (0 when mlp_mode has no predictor)
   int32_t head_rank = 0;       // head predictor rank (0: no head predictors)
   float keep = 0.0f;           // kept fraction of MLP neurons, (0, 1]
   float head_keep = 0.0f;      // kept fraction of query heads, (0, 1]
   bool lookahead = false;
-  std::vector<LowRankPredictor> mlp;    // [n_layer]
+  std::vector<LowRankPredictor> mlp;    // [n_layer] (kPredictor, kHybrid), else empty
   std::vector<LowRankPredictor> heads;  // [n_layer], or empty
+  bool mlp_predicted() const { return mlp_mode == DejaVuMlp::kPredictor || mlp_mode == DejaVuMlp::kHybrid; }
   std::vector<float> mlp_recall;        // [n_layer] held-apart recall@k at training time (report only)
   std::vector<float> head_recall;       // [n_layer] or empty
 };
@@ -69,6 +81,12 @@ struct SparsityConfig {
   DejaVuConfig dejavu;  // method == kDejaVu only
 
   int32_t n_layer() const { return static_cast<int32_t>(thresholds.size()); }
+  // The MLP takes CATS's path (dense gate, thresholded up/down): CATS, or Deja Vu + CATS.
+  bool cats_mlp() const {
+    return method == SparsityMethod::kCats || (method == SparsityMethod::kDejaVu && dejavu.mlp_mode == DejaVuMlp::kCats);
+  }
+  // Deja Vu query-head predictors are applied.
+  bool dejavu_heads() const { return method == SparsityMethod::kDejaVu && !dejavu.heads.empty(); }
   float threshold(int32_t layer, SparsitySite s) const {
     return thresholds[static_cast<size_t>(layer)][static_cast<size_t>(s)];
   }

@@ -3,7 +3,9 @@
 // model's single-token decode path consults it (prefill stays dense).
 //   TEAL: every projection reads its input sparsely -> Wᵀ of q, k, v, o, gate, up, down.
 //   CATS: gate dense, up by output rows (standard layout), down by active neurons -> Wᵀ of down.
-// Wᵀ copies are exact Q4_1 panels where the source is Q4_1 (no requantization), else Q8_0.
+//   Deja Vu: MLP as CATS (predicted neurons' gate/up rows; Wᵀ of down); heads: q by output
+//            rows, o by the kept heads' input channels -> Wᵀ of o.
+// Wᵀ copies are exact Q4_1 int8 tiles where the source is Q4_1 (no requantization), else Q8_0.
 #pragma once
 
 #include <memory>

@@ -21,6 +21,23 @@ const char* method_name(SparsityMethod m) {
   return "?";
 }
 
+const char* dejavu_mlp_name(DejaVuMlp m) {
+  switch (m) {
+    case DejaVuMlp::kNone: return "none";
+    case DejaVuMlp::kPredictor: return "predictor";
+    case DejaVuMlp::kCats: return "cats";
+    case DejaVuMlp::kHybrid: return "hybrid";
+  }
+  return "?";
+}
+
+Result<DejaVuMlp> parse_dejavu_mlp(std::string_view s) {
+  for (DejaVuMlp m : {DejaVuMlp::kNone, DejaVuMlp::kPredictor, DejaVuMlp::kCats, DejaVuMlp::kHybrid}) {
+    if (s == dejavu_mlp_name(m)) return m;
+  }
+  return make_error(fmt::format("unknown dejavu MLP mode '{}' (none, predictor, cats, hybrid)", s));
+}
+
 namespace {
 constexpr const char* kThresholdTensor = "skim.sparsity.thresholds";
 
@@ -84,17 +101,49 @@ Status check_predictor(const LowRankPredictor& p, int32_t n_in, int32_t n_out, c
 }
 }  // namespace
 
-Status validate_dejavu(const DejaVuConfig& dv, const SidecarModelDims& dims) {
-  if (!(dv.keep > 0.0f && dv.keep <= 1.0f)) return make_error(fmt::format("dejavu keep fraction {} out of (0, 1]", dv.keep));
-  if (static_cast<int32_t>(dv.mlp.size()) != dims.n_layer) {
-    return make_error(fmt::format("dejavu has MLP predictors for {} layers, the model has {}", dv.mlp.size(), dims.n_layer));
+Status validate_dejavu(const SparsityConfig& cfg, const SidecarModelDims& dims) {
+  const DejaVuConfig& dv = cfg.dejavu;
+  const char* mode = dejavu_mlp_name(dv.mlp_mode);
+  if (cfg.n_layer() != dims.n_layer) {
+    return make_error(fmt::format("dejavu has thresholds for {} layers, the model has {}", cfg.n_layer(), dims.n_layer));
   }
-  for (int32_t l = 0; l < dims.n_layer; ++l) {
-    const LowRankPredictor& p = dv.mlp[static_cast<size_t>(l)];
-    SKIM_RETURN_IF_ERROR(check_predictor(p, dims.n_embd, dims.n_ff, fmt::format("layer {} MLP", l)));
-    if (p.rank != dv.rank) return make_error(fmt::format("layer {} MLP predictor has rank {}, not {}", l, p.rank, dv.rank));
+  // Thresholds: only the CATS site, and only when the MLP mode reads it.
+  const bool uses_gate_threshold = dv.mlp_mode == DejaVuMlp::kCats || dv.mlp_mode == DejaVuMlp::kHybrid;
+  bool any_gate_threshold = false;
+  for (int32_t l = 0; l < cfg.n_layer(); ++l) {
+    for (SparsitySite s : {SparsitySite::kQkvIn, SparsitySite::kOIn, SparsitySite::kGateUpIn}) {
+      if (cfg.threshold(l, s) != 0.0f) {
+        return make_error(fmt::format("dejavu sidecar has a TEAL threshold in layer {} (Deja Vu combines with CATS only)", l));
+      }
+    }
+    const float t = cfg.threshold(l, SparsitySite::kDownIn);
+    if (t != 0.0f && !uses_gate_threshold) {
+      return make_error(fmt::format("dejavu MLP mode '{}' has a CATS threshold in layer {} (inconsistent sidecar)", mode, l));
+    }
+    any_gate_threshold = any_gate_threshold || t > 0.0f;
   }
-  if (dv.heads.empty()) return {};
+  if (uses_gate_threshold && !any_gate_threshold) {
+    return make_error(fmt::format("dejavu MLP mode '{}' needs CATS thresholds, but every layer's is zero", mode));
+  }
+  if (dv.mlp_predicted()) {
+    if (!(dv.keep > 0.0f && dv.keep <= 1.0f)) return make_error(fmt::format("dejavu keep fraction {} out of (0, 1]", dv.keep));
+    if (static_cast<int32_t>(dv.mlp.size()) != dims.n_layer) {
+      return make_error(fmt::format("dejavu has MLP predictors for {} layers, the model has {}", dv.mlp.size(), dims.n_layer));
+    }
+    for (int32_t l = 0; l < dims.n_layer; ++l) {
+      const LowRankPredictor& p = dv.mlp[static_cast<size_t>(l)];
+      SKIM_RETURN_IF_ERROR(check_predictor(p, dims.n_embd, dims.n_ff, fmt::format("layer {} MLP", l)));
+      if (p.rank != dv.rank) return make_error(fmt::format("layer {} MLP predictor has rank {}, not {}", l, p.rank, dv.rank));
+    }
+  } else if (!dv.mlp.empty()) {
+    return make_error(fmt::format("dejavu MLP mode '{}' carries MLP predictors (inconsistent sidecar)", mode));
+  }
+  if (dv.heads.empty()) {
+    if (dv.mlp_mode == DejaVuMlp::kNone || dv.mlp_mode == DejaVuMlp::kCats) {
+      return make_error(fmt::format("dejavu MLP mode '{}' without head predictors skips nothing Deja Vu predicts", mode));
+    }
+    return {};
+  }
   if (!(dv.head_keep > 0.0f && dv.head_keep <= 1.0f)) {
     return make_error(fmt::format("dejavu head keep fraction {} out of (0, 1]", dv.head_keep));
   }
@@ -127,10 +176,13 @@ Status save_sidecar(const SparsityConfig& cfg, const std::string& path) {
                {reinterpret_cast<const uint8_t*>(flat.data()), flat.size() * sizeof(float)});
   if (cfg.method == SparsityMethod::kDejaVu) {
     const DejaVuConfig& dv = cfg.dejavu;
-    if (dv.mlp.size() != static_cast<size_t>(cfg.n_layer()) || (!dv.heads.empty() && dv.heads.size() != dv.mlp.size())) {
-      return make_error("dejavu sidecar: predictors do not cover every layer");
+    const size_t L = static_cast<size_t>(cfg.n_layer());
+    if ((dv.mlp_predicted() ? dv.mlp.size() != L : !dv.mlp.empty()) || (!dv.heads.empty() && dv.heads.size() != L)) {
+      return make_error(fmt::format("dejavu sidecar: predictors do not match MLP mode '{}' and {} layers",
+                                    dejavu_mlp_name(dv.mlp_mode), L));
     }
-    w.add_u32("skim.sparsity.dejavu.rank", static_cast<uint32_t>(dv.rank));
+    w.add_string("skim.sparsity.dejavu.mlp", dejavu_mlp_name(dv.mlp_mode));
+    w.add_u32("skim.sparsity.dejavu.rank", static_cast<uint32_t>(dv.mlp_predicted() ? dv.rank : 0));
     w.add_u32("skim.sparsity.dejavu.head_rank", static_cast<uint32_t>(dv.heads.empty() ? 0 : dv.head_rank));
     w.add_f32("skim.sparsity.dejavu.keep", dv.keep);
     w.add_f32("skim.sparsity.dejavu.head_keep", dv.head_keep);
@@ -138,7 +190,7 @@ Status save_sidecar(const SparsityConfig& cfg, const std::string& path) {
     w.add_f32_array("skim.sparsity.dejavu.mlp_recall", dv.mlp_recall);
     w.add_f32_array("skim.sparsity.dejavu.head_recall", dv.head_recall);
     for (int32_t l = 0; l < cfg.n_layer(); ++l) {
-      add_predictor(w, "mlp", l, dv.mlp[static_cast<size_t>(l)]);
+      if (dv.mlp_predicted()) add_predictor(w, "mlp", l, dv.mlp[static_cast<size_t>(l)]);
       if (!dv.heads.empty()) add_predictor(w, "head", l, dv.heads[static_cast<size_t>(l)]);
     }
   }
@@ -194,13 +246,23 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
   }
   if (cfg.method == SparsityMethod::kDejaVu) {
     DejaVuConfig& dv = cfg.dejavu;
+    // Sidecars from before the MLP modes have no key: the MLP predictor.
+    std::string_view mode = "predictor";
+    if (f.find("skim.sparsity.dejavu.mlp")) {
+      SKIM_TRY(mode, f.get_string("skim.sparsity.dejavu.mlp"));
+    }
+    auto mm = parse_dejavu_mlp(mode);
+    if (!mm) return fail(mm.error().message);
+    dv.mlp_mode = *mm;
     SKIM_TRY(int64_t rank, f.get_int("skim.sparsity.dejavu.rank"));
     SKIM_TRY(int64_t head_rank, f.get_int_or("skim.sparsity.dejavu.head_rank", 0));
     SKIM_TRY(double keep, f.get_float("skim.sparsity.dejavu.keep"));
     SKIM_TRY(double head_keep, f.get_float_or("skim.sparsity.dejavu.head_keep", 0.0));
     SKIM_TRY(bool lookahead, f.get_bool_or("skim.sparsity.dejavu.lookahead", false));
     if (expected_layers < 1) return fail("dejavu sidecar for a model without layers");
-    if (rank <= 0 || rank > (1 << 16) || head_rank < 0 || head_rank > (1 << 16)) return fail("dejavu rank out of range");
+    if ((dv.mlp_predicted() ? rank <= 0 : rank != 0) || rank > (1 << 16) || head_rank < 0 || head_rank > (1 << 16)) {
+      return fail(fmt::format("dejavu rank {} out of range for MLP mode '{}'", rank, mode));
+    }
     dv.rank = static_cast<int32_t>(rank);
     dv.head_rank = static_cast<int32_t>(head_rank);
     dv.keep = static_cast<float>(keep);
@@ -213,9 +275,13 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
       for (const auto& v : arr->items) out->push_back(static_cast<float>(*v.as_float()));
     }
     for (int32_t l = 0; l < expected_layers; ++l) {
-      auto p = read_predictor(f, "mlp", l);
-      if (!p) return fail(p.error().message);
-      dv.mlp.push_back(std::move(*p));
+      if (dv.mlp_predicted()) {
+        auto p = read_predictor(f, "mlp", l);
+        if (!p) return fail(p.error().message);
+        dv.mlp.push_back(std::move(*p));
+      } else if (f.find_tensor(fmt::format("dejavu.mlp.{}.a", l))) {
+        return fail(fmt::format("dejavu MLP mode '{}' carries MLP predictor tensors (inconsistent sidecar)", mode));
+      }
       if (dv.head_rank > 0) {
         auto h = read_predictor(f, "head", l);
         if (!h) return fail(h.error().message);
@@ -223,9 +289,10 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
       }
     }
     // Without the model's sizes, check what the file itself implies.
-    SidecarModelDims self{expected_layers, dv.mlp.front().n_in, dv.mlp.front().n_out,
+    const LowRankPredictor* any = !dv.mlp.empty() ? &dv.mlp.front() : !dv.heads.empty() ? &dv.heads.front() : nullptr;
+    SidecarModelDims self{expected_layers, any ? any->n_in : 0, dv.mlp.empty() ? 0 : dv.mlp.front().n_out,
                           dv.heads.empty() ? 0 : dv.heads.front().n_out};
-    if (auto st = validate_dejavu(dv, self); !st) return fail(st.error().message);
+    if (auto st = validate_dejavu(cfg, self); !st) return fail(st.error().message);
   }
   return cfg;
 }
@@ -234,7 +301,7 @@ Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& 
                                     const SidecarModelDims& dims) {
   SKIM_TRY(SparsityConfig cfg, load_sidecar(path, expected_sha256, dims.n_layer));
   if (cfg.method == SparsityMethod::kDejaVu) {
-    if (auto st = validate_dejavu(cfg.dejavu, dims); !st) {
+    if (auto st = validate_dejavu(cfg, dims); !st) {
       return make_error(fmt::format("sparsity sidecar {}: {}", path, st.error().message));
     }
   }

@@ -4,6 +4,10 @@
 // Deja Vu sidecars add keys `skim.sparsity.dejavu.*` and F32 predictor tensors per layer:
 //   dejavu.mlp.<l>.a [rank, n_embd], dejavu.mlp.<l>.bt [rank, n_ff], dejavu.mlp.<l>.bias [n_ff]
 //   dejavu.head.<l>.a / .bt / .bias likewise with n_head outputs (when head predictors exist)
+// `skim.sparsity.dejavu.mlp` names the MLP mode (none | predictor | cats | hybrid; absent:
+// predictor); cats and hybrid read the CATS threshold (kDownIn) of the thresholds tensor.
+// Inconsistent files (MLP predictors in a mode without them, thresholds a mode does not
+// read, a heads-only or CATS-MLP sidecar without head predictors) are refused.
 #pragma once
 
 #include <string>
@@ -28,7 +32,10 @@ struct SidecarModelDims {
 Result<SparsityConfig> load_sidecar(const std::string& path, const std::string& expected_sha256,
                                     const SidecarModelDims& dims);
 
-// Checks a Deja Vu config against the model sizes (shapes, finiteness, ranges).
-Status validate_dejavu(const DejaVuConfig& dv, const SidecarModelDims& dims);
+// Checks a Deja Vu config against the model sizes (shapes, finiteness, ranges) and its MLP
+// mode against the predictors and thresholds it carries.
+Status validate_dejavu(const SparsityConfig& cfg, const SidecarModelDims& dims);
+
+Result<DejaVuMlp> parse_dejavu_mlp(std::string_view s);
 
 }  // namespace skim

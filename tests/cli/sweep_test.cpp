@@ -1,7 +1,8 @@
 // sweep_test.cpp — `skim sweep` and `skim calibrate --allocation greedy` end to end:
 // help, bad options refused with one clean message, greedy refused for CATS, and a tiny
 // real sweep on the default model (1 method, 2 levels, 1 perplexity chunk, 5 examples,
-// 8 decode tokens) whose CSV and JSON hold sane values; its sidecar is reused on a rerun.
+// 8 decode tokens) whose CSV and JSON hold sane values; its sidecar is reused on a rerun,
+// next to a ready-made Deja Vu sidecar with its predictor recall and cost.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -148,13 +149,29 @@ TEST(Sweep, TinyRealSweep) {
   }
   EXPECT_TRUE(fs::exists(dir + "/sidecars/teal-50.skim"));
 
-  // Second run: both sidecars reused (same provenance).
+  // Second run: the sidecar reused (same provenance), plus a ready-made Deja Vu sidecar
+  // (heads 7 of 9 + CATS, tiny calibration) labelled by what it does, with predictor
+  // recall and cost.
+  const std::string dv = dir + "/dvcats.skim";
+  auto cal = run_command(skim() + " calibrate --method dejavu-cats --sparsity 0.5 --head-keep 0.78 --data " +
+                         testing::shared_data("calibration/gutenberg_84_frankenstein.txt") +
+                         " --tokens 128 --chunk-tokens 128 --rows 64 --epochs 2 -t 1 --no-progress -q -o " + dv);
+  ASSERT_EQ(cal.exit_code, 0) << cal.err;
   auto again = run_command(skim() + " sweep --methods teal --levels 0.5 --ppl-chunks 1 --limit 1 --tasks lambada"
                                     " -n 2 -r 1 -t 1 --sparsity-tokens 4 --calibration-tokens 512 --no-progress --json "
-                                    "--out-dir " + dir);
+                                    "--sidecars " + dv + " --out-dir " + dir);
   ASSERT_EQ(again.exit_code, 0) << again.err;
   EXPECT_NE(again.err.find("(1 reused)"), std::string::npos) << again.err;
-  EXPECT_EQ(nlohmann::json::parse(again.out)["rows"].size(), 2u);
+  const auto j2 = nlohmann::json::parse(again.out);
+  ASSERT_EQ(j2["rows"].size(), 3u);
+  const auto& d = j2["rows"][2];
+  EXPECT_EQ(d["method"], "dejavu-heads7/9+cats");
+  EXPECT_LT(d["mlp_recall"].get<double>(), 0.0) << "no MLP predictor";
+  EXPECT_GT(d["head_recall"].get<double>(), 0.5);
+  EXPECT_GT(d["predictor_cost"].get<double>(), 0.0);
+  EXPECT_LT(d["predictor_cost"].get<double>(), 0.01);
+  EXPECT_LT(j2["rows"][1]["head_recall"].get<double>(), 0.0) << "TEAL has no predictor";
+  EXPECT_NE(testing::slurp(dir + "/sweep.csv").find(",mlp_recall,head_recall,predictor_cost"), std::string::npos);
   fs::remove_all(dir);
 }
 

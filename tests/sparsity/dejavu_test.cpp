@@ -1,7 +1,8 @@
 // dejavu_test.cpp — Deja Vu pieces: training lowers the loss on a fixed tiny problem and is
 // deterministic; top-k of a hand-built predictor is the expected set (ties to the lower
 // index); the collector keeps the right rows and targets; Deja Vu sidecars round-trip and
-// bad ones (wrong shapes, inconsistent tensors, another model's sizes) are refused.
+// bad ones (wrong shapes, inconsistent tensors, another model's sizes, MLP modes that
+// disagree with the predictors and thresholds they carry) are refused.
 #include <gtest/gtest.h>
 
 #include <unistd.h>
@@ -148,6 +149,33 @@ TEST(DejaVuPredictor, TopKOfConstructedInput) {
   // Ties go to the lower index: scores {-1, -1} at 1 and 4 with k = 5 keep index 1.
   ASSERT_EQ(dejavu::select_neurons(kt(), p, x, 5, scratch, idx), 5);
   EXPECT_EQ(std::vector<int32_t>(idx, idx + 5), (std::vector<int32_t>{0, 1, 2, 3, 5}));
+}
+
+// top_k against a full sort (ties to the lower index) on random scores with many ties,
+// both signs and signed zeros.
+TEST(DejaVuPredictor, TopKMatchesSortedReference) {
+  std::mt19937 rng(8);
+  for (int trial = 0; trial < 200; ++trial) {
+    const int32_t n = 1 + static_cast<int32_t>(rng() % 1600);
+    std::vector<float> s(static_cast<size_t>(n));
+    const int mode = trial % 3;
+    for (float& x : s) {
+      const int r = static_cast<int>(rng() % 2001) - 1000;
+      x = mode == 0 ? static_cast<float>(r) * 1e-3f : mode == 1 ? static_cast<float>(r % 7) : (r % 2 ? -0.0f : 0.0f);
+      if (mode == 0 && r % 5 == 0) x = std::ldexp(x, static_cast<int>(rng() % 40) - 20);
+    }
+    const int32_t k = 1 + static_cast<int32_t>(rng() % static_cast<uint32_t>(n));
+    std::vector<int32_t> order(static_cast<size_t>(n));
+    for (int32_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+    std::stable_sort(order.begin(), order.end(), [&](int32_t a, int32_t b) { return s[static_cast<size_t>(a)] > s[static_cast<size_t>(b)]; });
+    std::vector<int32_t> want(order.begin(), order.begin() + k);
+    std::sort(want.begin(), want.end());
+    std::vector<float> scratch(static_cast<size_t>(n));
+    std::vector<int32_t> got(static_cast<size_t>(n));
+    ASSERT_EQ(dejavu::top_k(s.data(), n, k, scratch.data(), got.data()), k);
+    got.resize(static_cast<size_t>(k));
+    ASSERT_EQ(got, want) << "trial " << trial << " n " << n << " k " << k;
+  }
 }
 
 TEST(DejaVuPredictor, HeadsAndTheirChannels) {
@@ -337,6 +365,14 @@ TEST(DejaVuSidecar, RefusesWrongShapes) {
     w.add_u32("skim.sparsity.dejavu.rank", 4);
     w.add_f32("skim.sparsity.dejavu.keep", 0.5f);
   };
+  gguf::Writer w0;
+  header(w0);
+  w0.add_string("skim.sparsity.dejavu.mlp", "sideways");
+  ASSERT_TRUE(w0.write(p).ok());
+  auto m = load_sidecar(p, "", kDims);
+  ASSERT_FALSE(m.ok());
+  EXPECT_NE(m.error().message.find("unknown dejavu MLP mode 'sideways'"), std::string::npos) << m.error().message;
+
   gguf::Writer w;
   header(w);
   ASSERT_TRUE(w.write(p).ok());
@@ -355,6 +391,66 @@ TEST(DejaVuSidecar, RefusesWrongShapes) {
   auto e = load_sidecar(p, "", kDims);
   ASSERT_FALSE(e.ok());
   EXPECT_NE(e.error().message.find("inconsistent predictor shapes"), std::string::npos) << e.error().message;
+  fs::remove(p);
+}
+
+// MLP modes: heads only, heads + CATS thresholds, hybrid (predictor + CATS thresholds).
+TEST(DejaVuSidecar, MlpModesRoundTrip) {
+  const std::string p = tmp("modes.skim");
+  SparsityConfig none = dejavu_sample(true);
+  none.dejavu.mlp_mode = DejaVuMlp::kNone;
+  none.dejavu.mlp.clear();
+  none.dejavu.mlp_recall.clear();
+  none.dejavu.rank = 0;
+  SparsityConfig cats = none;
+  cats.dejavu.mlp_mode = DejaVuMlp::kCats;
+  for (size_t l = 0; l < 3; ++l) cats.thresholds[l][3] = 0.1f * static_cast<float>(l + 1);
+  SparsityConfig hybrid = dejavu_sample(false);
+  hybrid.dejavu.mlp_mode = DejaVuMlp::kHybrid;
+  hybrid.thresholds = cats.thresholds;
+  for (const SparsityConfig* c : {&none, &cats, &hybrid}) {
+    ASSERT_TRUE(save_sidecar(*c, p).ok());
+    auto r = load_sidecar(p, std::string(64, 'c'), kDims);
+    ASSERT_TRUE(r.ok()) << dejavu_mlp_name(c->dejavu.mlp_mode) << ": " << r.error().message;
+    EXPECT_EQ(r->dejavu.mlp_mode, c->dejavu.mlp_mode);
+    EXPECT_EQ(r->dejavu.mlp.size(), c->dejavu.mlp.size());
+    EXPECT_EQ(r->dejavu.heads.size(), c->dejavu.heads.size());
+    EXPECT_EQ(r->thresholds, c->thresholds);
+    EXPECT_EQ(r->cats_mlp(), c->dejavu.mlp_mode == DejaVuMlp::kCats);
+    EXPECT_EQ(r->dejavu_heads(), !c->dejavu.heads.empty());
+  }
+  fs::remove(p);
+}
+
+TEST(DejaVuSidecar, RefusesInconsistentModes) {
+  const std::string p = tmp("incons.skim");
+  auto refused = [&](const SparsityConfig& c, const std::string& what) {
+    if (!save_sidecar(c, p).ok()) return;  // refused at save time: fine too
+    auto r = load_sidecar(p, "", kDims);
+    ASSERT_FALSE(r.ok()) << what;
+    EXPECT_NE(r.error().message.find(what), std::string::npos) << r.error().message;
+  };
+  SparsityConfig c = dejavu_sample(false);  // predictor mode ...
+  c.thresholds[1][3] = 0.2f;                // ... with a CATS threshold
+  refused(c, "has a CATS threshold in layer 1");
+  c = dejavu_sample(true);
+  c.thresholds[0][0] = 0.2f;  // a TEAL threshold
+  refused(c, "TEAL threshold");
+  c = dejavu_sample(false);  // heads + CATS without heads
+  c.dejavu.mlp_mode = DejaVuMlp::kCats;
+  c.dejavu.mlp.clear();
+  c.dejavu.rank = 0;
+  c.thresholds[0][3] = 0.1f;
+  refused(c, "without head predictors");
+  c = dejavu_sample(true);  // heads + CATS without thresholds
+  c.dejavu.mlp_mode = DejaVuMlp::kCats;
+  c.dejavu.mlp.clear();
+  c.dejavu.rank = 0;
+  refused(c, "needs CATS thresholds");
+  // MLP predictors in a mode without them: the writer refuses.
+  c = dejavu_sample(true);
+  c.dejavu.mlp_mode = DejaVuMlp::kNone;
+  EXPECT_FALSE(save_sidecar(c, p).ok());
   fs::remove(p);
 }
 

@@ -8,6 +8,7 @@
 
 #include "core/fp16.h"
 #include "kernels/q4_1_panels.h"
+#include "kernels/q4_1_tiles.h"
 #include "kernels/ref/ref_kernels.h"
 #include "kernels/ref/sparse_ref.h"
 #include "tensor/dtype.h"
@@ -70,6 +71,38 @@ void sparse_panels_q4_1(const uint8_t* panels, int64_t out, int64_t c0, int64_t 
       const uint8_t byte = row[16 * c + t % 16];
       const int q = t < 16 ? byte & 15 : byte >> 4;
       y[j - c0] += xi * (fp16_to_fp32(d) * static_cast<float>(q) + fp16_to_fp32(m));
+    }
+  }
+}
+
+void sparse_tiles_q4_1(const uint8_t* panels, int64_t out, int64_t t0, int64_t t1, const SparseActsView& acts,
+                       float* y) {
+  namespace Tl = q4_1_tiles;
+  const int64_t j0 = Tl::tile_first(t0);
+  std::fill(y, y + (Tl::tile_end(out, t1 - 1) - j0), 0.0f);
+  for (int64_t t = t0; t < t1; ++t) {
+    const int64_t width = Tl::tile_width(out, t);
+    for (int32_t pi = 0; pi < acts.n_panels; ++pi) {
+      const SparsePanel& P = acts.panels[pi];
+      const uint8_t* blk = panels + Tl::tile_offset(acts.n, t) + static_cast<size_t>(P.panel) * Tl::block_bytes(width);
+      for (int64_t o = 0; o < width; ++o) {
+        const Tl::Coord c = Tl::coord(width, o);
+        int32_t acc = 0;
+        for (int32_t g = P.g0; g < P.g1; ++g) {
+          const SparseGroup& G = acts.groups[g];
+          for (int j = 0; j < 4; ++j) {
+            const uint8_t byte = blk[Tl::row_offset(width, G.row[j]) + static_cast<size_t>(c.byte)];
+            const int q = c.high ? byte >> 4 : byte & 15;
+            acc += q * static_cast<int8_t>(static_cast<uint32_t>(G.xq) >> (8 * j));
+          }
+        }
+        uint16_t d, m;
+        std::memcpy(&d, blk + Tl::d_offset(width) + 2 * c.plane, 2);
+        std::memcpy(&m, blk + Tl::m_offset(width) + 2 * c.plane, 2);
+        float& yo = y[Tl::tile_first(t) + o - j0];
+        yo += fp16_to_fp32(m) * P.s;
+        yo += fp16_to_fp32(d) * P.d * static_cast<float>(acc);
+      }
     }
   }
 }

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/sparse_acts.h"
+
 namespace skim::kernels::ref {
 
 // y: [n] = sum_k x[idx[k]] * row_{idx[k]}[0, n) (SparseAxpyFn in kernels.h), rows of the
@@ -23,6 +25,11 @@ void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const f
 // y[j] = sum_k x_i * (d * q + m) for i = idx[k], in list order.
 void sparse_panels_q4_1(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
                         const int32_t* idx, int32_t count, float* y);
+
+// One tile of the Q4_1 int8 tile layout (SparseTilesFn, kernels/q4_1_tiles.h): per panel,
+// y[o] += m·s + (d·d_x)·Σ q·xq with the integer sum exact.
+void sparse_tiles_q4_1(const uint8_t* panels, int64_t out, int64_t t0, int64_t t1, const SparseActsView& acts,
+                       float* y);
 
 // idx <- the i with |x[i]| > threshold (SelectActiveFn); returns the count.
 int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx);

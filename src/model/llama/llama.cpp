@@ -3,18 +3,21 @@
 // several sequences (continuous batching: shared products, per-sequence RoPE/KV/attention).
 // Dense products go through kernels::matmul; with a SparsityPolicy, single-token decode
 // takes the sparse kernels (TEAL: active input channels of every projection; CATS: active
-// neurons of up/down) and multi-token passes apply the same thresholds as masks, so
+// neurons of up/down; Deja Vu: predicted neurons, and predicted query heads' q rows,
+// attention and o columns) and multi-token passes apply the same decisions as masks, so
 // perplexity and accuracy measure the method. No allocation: buffers live in the workspace.
 #include "model/llama/llama.h"
 
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 #include <initializer_list>
 #include <utility>
 
+#include "core/check.h"
 #include "kernels/sparse.h"
 #include "model/layers.h"
 #include "model/weights.h"
@@ -51,7 +54,12 @@ class LlamaWorkspace final : public Workspace {
     }
     scratch.resize(s);
     active.resize(static_cast<size_t>(std::max({hp.n_embd, hp.q_dim(), hp.n_ff})));
+    sparse_acts = kernels::SparseActs(std::max({hp.n_embd, hp.q_dim(), hp.n_ff}));
     mlp_prev.resize(static_cast<size_t>(B) * hp.n_embd);
+    attn_prev.resize(static_cast<size_t>(B) * hp.n_embd);
+    head_mask.resize(static_cast<size_t>(B) * hp.n_head);
+    heads.resize(static_cast<size_t>(hp.n_head));
+    active2.resize(static_cast<size_t>(hp.n_ff));
     // Deja Vu predictors have rank <= n_embd (SparsityPolicy::build checks it).
     dv_scratch.resize(static_cast<size_t>(hp.n_embd) + 2 * static_cast<size_t>(hp.n_ff));
   }
@@ -72,7 +80,12 @@ class LlamaWorkspace final : public Workspace {
   std::vector<float> scores;  // attention scratch, per thread
   std::vector<uint8_t> scratch;  // quantized activations for matmul
   std::vector<int32_t> active;   // [max(n_embd, q_dim, n_ff)] active-channel indices (sparse decode)
+  kernels::SparseActs sparse_acts;  // the active channels quantized for the int8 sparse kernels
   std::vector<float> mlp_prev;   // [B, n_embd] the previous layer's MLP input (Deja Vu lookahead)
+  std::vector<float> attn_prev;  // [B, n_embd] the previous layer's attention input (Deja Vu head lookahead)
+  std::vector<uint8_t> head_mask;  // [B, n_head] Deja Vu: 1 = query head computed
+  std::vector<int32_t> heads;      // [n_head] Deja Vu: kept query heads of one token (increasing)
+  std::vector<int32_t> active2;    // [n_ff] Deja Vu hybrid: the predicted neurons above the CATS threshold
   std::vector<float> dv_scratch;  // [n_embd + 2 n_ff] >= [rank + 2 n_ff] Deja Vu predictor scratch
 
  private:
@@ -168,22 +181,34 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
   // Sparse decode (single token with a sparsity policy): the active channels of an input.
   const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
   const bool teal = sp && sp->method() == SparsityMethod::kTeal;
-  const bool cats = sp && sp->method() == SparsityMethod::kCats;
-  const bool dejavu = sp && sp->method() == SparsityMethod::kDejaVu;
+  const bool cats = sp && sp->config().cats_mlp();  // CATS, or Deja Vu heads + CATS
+  const bool dejavu = sp && sp->method() == SparsityMethod::kDejaVu && sp->config().dejavu.mlp_predicted();
+  const bool dv_heads = sp && sp->config().dejavu_heads();
   // Multi-token passes with a policy (prefill, perplexity, eval) apply the same thresholds
   // as masks before dense products, so quality measurements see the method's effect.
   const SparsityPolicy* masked = T > 1 ? ctx.sparsity : nullptr;
   const bool mask_teal = masked && masked->method() == SparsityMethod::kTeal;
-  const bool mask_cats = masked && masked->method() == SparsityMethod::kCats;
-  const bool mask_dejavu = masked && masked->method() == SparsityMethod::kDejaVu;
+  const bool mask_cats = masked && masked->config().cats_mlp();
+  const bool mask_dejavu =
+      masked && masked->method() == SparsityMethod::kDejaVu && masked->config().dejavu.mlp_predicted();
+  const bool mask_dv_heads = masked && masked->config().dejavu_heads();
   // Deja Vu: the MLP neurons layer il computes, predicted from its own MLP input x [d] or,
   // with lookahead, from layer il-1's (prev). idx_out [k]; returns k.
-  const SparsityPolicy* dv_policy = dejavu ? sp : mask_dejavu ? masked : nullptr;
+  const SparsityPolicy* dv_policy =
+      sp && sp->method() == SparsityMethod::kDejaVu ? sp : masked && masked->method() == SparsityMethod::kDejaVu ? masked : nullptr;
   auto dv_select = [&](int32_t il, const float* x, const float* prev, int32_t* idx_out) -> int32_t {
     const DejaVuConfig& dv = dv_policy->config().dejavu;
     const float* in = dv.lookahead && il > 0 ? prev : x;
     const int32_t k = dejavu::keep_count(dv.keep, ff);
     return dejavu::select_neurons(kt, dv.mlp[static_cast<size_t>(il)], in, k, ws.dv_scratch, idx_out);
+  };
+  // Deja Vu heads: the query heads layer il computes, from its attention input x [d] or,
+  // with lookahead, layer il-1's (prev). heads_out [k], increasing; returns k.
+  auto dv_select_heads = [&](int32_t il, const float* x, const float* prev, int32_t* heads_out) -> int32_t {
+    const DejaVuConfig& dv = dv_policy->config().dejavu;
+    const float* in = dv.lookahead && il > 0 ? prev : x;
+    const int32_t k = dejavu::keep_count(dv.head_keep, hp_.n_head);
+    return dejavu::select_heads(kt, dv.heads[static_cast<size_t>(il)], in, k, ws.dv_scratch, heads_out);
   };
   SparsityStats& stats = ws.sparsity_stats();
   auto mask = [&](float* x, int64_t n, int32_t il, SparsitySite site) {
@@ -197,7 +222,21 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
     return {ws.active.data(), static_cast<size_t>(k)};
   };
   auto sparse_in = [&](const kernels::TransposedMatrix& wt, const float* x, std::span<const int32_t> idx, float* y) {
-    kernels::matvec_sparse_input(kt, ctx.pool, wt, x, idx, y);
+    kernels::matvec_sparse_input(kt, ctx.pool, wt, x, idx, y, &ws.sparse_acts);
+  };
+  // Several matrices reading x's active channels (q/k/v, gate/up): quantized once, one dispatch.
+  auto sparse_multi = [&](const float* x, int32_t n, std::span<const int32_t> idx,
+                          std::initializer_list<std::pair<const kernels::TransposedMatrix*, float*>> outs) {
+    SKIM_CHECK(outs.size() <= 3);
+    ws.sparse_acts.build(x, n, idx);
+    std::array<kernels::TransposedView, 3> views;
+    std::array<float*, 3> ys;
+    size_t c = 0;
+    for (const auto& [wt, y] : outs) {
+      views[c] = wt->view();
+      ys[c++] = y;
+    }
+    kernels::matvec_sparse_multi(kt, ctx.pool, std::span(views.data(), c), ws.sparse_acts, std::span(ys.data(), c));
   };
 
   // Embeddings: x[row] = token_embd[token of that row]
@@ -215,12 +254,43 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
     // --- attention block ---
     layers::rms_norm(ops, ws.x.data(), L.attn_norm, ws.xb.data(), d, T, hp_.rms_eps);
     if (obs) obs->observe(il, ActivationSite::kAttnIn, ws.xb.data(), T, d);
-    if (teal) {
+    // Deja Vu heads: the query heads each row computes. Decode skips the others' q rows,
+    // attention and o columns (head_ch: their channels); multi-token passes zero their
+    // attention output. K/V stay dense: the cache must hold every KV head for later tokens.
+    std::span<const int32_t> head_ch;  // decode: channels of the kept heads; empty: dense
+    bool heads_masked = false;
+    if (dv_heads || mask_dv_heads) {
+      const int32_t hd = hp_.head_dim, nh = hp_.n_head;
+      for (int32_t t = 0; t < T; ++t) {
+        const size_t rd = static_cast<size_t>(t) * d;
+        const int32_t k = dv_select_heads(il, &ws.xb[rd], &ws.attn_prev[rd], ws.heads.data());
+        uint8_t* m = &ws.head_mask[static_cast<size_t>(t) * nh];
+        std::fill_n(m, nh, uint8_t{0});
+        for (int32_t j = 0; j < k; ++j) m[ws.heads[static_cast<size_t>(j)]] = 1;
+        stats.kept += static_cast<int64_t>(k) * hd;
+        stats.total += qd;
+        if (dv_heads && k < nh) {
+          const int32_t n_ch = dejavu::head_channels({ws.heads.data(), static_cast<size_t>(k)}, hd, ws.active.data());
+          head_ch = {ws.active.data(), static_cast<size_t>(n_ch)};
+        }
+      }
+      heads_masked = mask_dv_heads || !head_ch.empty();
+      std::copy_n(ws.xb.data(), static_cast<size_t>(T) * d, ws.attn_prev.data());
+    }
+    if (!head_ch.empty()) {
+      // q rows of the kept heads only; k and v dense.
+      const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, L.wq.type, ws.xb.data(), 1, d, scratch);
+      kernels::matmul_rows(kt, ctx.pool, L.wq, xq, head_ch, ws.q.data());
+      if (L.wk.type == L.wq.type && L.wv.type == L.wq.type) {
+        kernels::matmul_prepared(kt, ctx.pool, L.wk, xq, ws.k.data());
+        kernels::matmul_prepared(kt, ctx.pool, L.wv, xq, ws.v.data());
+      } else {
+        mm_shared(ws.xb.data(), 1, {{&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}});
+      }
+    } else if (teal) {
       const SparseLayer& S = sp->layer(il);
       auto idx = select(ws.xb.data(), d, sp->threshold(il, SparsitySite::kQkvIn));
-      sparse_in(S.q, ws.xb.data(), idx, ws.q.data());
-      sparse_in(S.k, ws.xb.data(), idx, ws.k.data());
-      sparse_in(S.v, ws.xb.data(), idx, ws.v.data());
+      sparse_multi(ws.xb.data(), d, idx, {{&S.q, ws.q.data()}, {&S.k, ws.k.data()}, {&S.v, ws.v.data()}});
     } else {
       if (mask_teal) mask(ws.xb.data(), static_cast<int64_t>(T) * d, il, SparsitySite::kQkvIn);
       mm_shared(ws.xb.data(), T, {{&L.wq, ws.q.data()}, {&L.wk, ws.k.data()}, {&L.wv, ws.v.data()}});
@@ -243,13 +313,16 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
         layers::store_kv_f16(ops, kc + static_cast<size_t>(r.pos0) * kvd, ws.k.data() + row * kvd, Ti * kvd);
         layers::store_kv_f16(ops, vc + static_cast<size_t>(r.pos0) * kvd, ws.v.data() + row * kvd, Ti * kvd);
         ws.attn_runs[i] = {ws.q.data() + row * qd, kc, vc, ws.att.data() + row * qd, Ti, r.pos0};
+        if (heads_masked) ws.attn_runs[i].head_mask = ws.head_mask.data() + row * static_cast<size_t>(hp_.n_head);
         row += static_cast<size_t>(Ti);
       }
     }
     layers::attention_multi(ops, ctx.pool, ashape, std::span<const layers::AttentionRun>(ws.attn_runs.data(), runs.size()),
                             ws.n_ctx(), ws.scores.data());
     if (obs) obs->observe(il, ActivationSite::kOIn, ws.att.data(), T, qd);
-    if (teal) {
+    if (!head_ch.empty()) {
+      sparse_in(sp->layer(il).o, ws.att.data(), head_ch, ws.xb2.data());  // o columns of the kept heads
+    } else if (teal) {
       auto idx = select(ws.att.data(), qd, sp->threshold(il, SparsitySite::kOIn));
       sparse_in(sp->layer(il).o, ws.att.data(), idx, ws.xb2.data());
     } else {
@@ -265,8 +338,7 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       // TEAL: gate/up read the sparse block input; down reads sparse silu(gate)*up.
       const SparseLayer& S = sp->layer(il);
       auto idx = select(ws.xb.data(), d, sp->threshold(il, SparsitySite::kGateUpIn));
-      sparse_in(S.gate, ws.xb.data(), idx, ws.hb.data());
-      sparse_in(S.up, ws.xb.data(), idx, ws.hb2.data());
+      sparse_multi(ws.xb.data(), d, idx, {{&S.gate, ws.hb.data()}, {&S.up, ws.hb2.data()}});
       layers::swiglu(ops, ws.hb.data(), ws.hb2.data(), ff);
       auto idx_down = select(ws.hb.data(), ff, sp->threshold(il, SparsitySite::kDownIn));
       sparse_in(S.down, ws.hb.data(), idx_down, ws.xb2.data());
@@ -284,11 +356,22 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       // Deja Vu: the predictor picks the neurons; their gate/up rows and down columns are
       // computed, the rest skipped (the CATS kernels, without the dense gate).
       const int32_t k = dv_select(il, ws.xb.data(), ws.mlp_prev.data(), ws.active.data());
-      const std::span<const int32_t> idx(ws.active.data(), static_cast<size_t>(k));
-      stats.kept += k;
-      stats.total += ff;
+      std::span<const int32_t> idx(ws.active.data(), static_cast<size_t>(k));
       const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, L.w_gate.type, ws.xb.data(), 1, d, scratch);
       kernels::matmul_rows(kt, ctx.pool, L.w_gate, xq, idx, ws.hb.data());
+      if (sp->config().dejavu.mlp_mode == DejaVuMlp::kHybrid) {
+        // Hybrid: of the predicted neurons, those with |silu(gate)| above the CATS
+        // threshold get their up row and down column (gate rows: k; up/down rows: n2).
+        const float th = sp->threshold(il, SparsitySite::kDownIn);
+        int32_t n2 = 0;
+        for (int32_t i : idx) {
+          const float g = layers::silu_scalar(ws.hb[static_cast<size_t>(i)]);
+          if (std::fabs(g) > th) ws.active2[static_cast<size_t>(n2++)] = i;
+        }
+        idx = std::span<const int32_t>(ws.active2.data(), static_cast<size_t>(n2));
+      }
+      stats.kept += static_cast<int64_t>(idx.size());
+      stats.total += ff;
       if (L.w_up.type != L.w_gate.type) {
         const kernels::PreparedActs xu = kernels::prepare_acts(kt, ctx.pool, L.w_up.type, ws.xb.data(), 1, d, scratch);
         kernels::matmul_rows(kt, ctx.pool, L.w_up, xu, idx, ws.hb2.data());
@@ -317,15 +400,24 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
           const size_t rd = static_cast<size_t>(t) * d, rf = static_cast<size_t>(t) * ff;
           const int32_t k = dv_select(il, &ws.xb[rd], &ws.mlp_prev[rd], ws.active.data());
           float* up = &ws.hb2[rf];
+          const float* gate = &ws.hb[rf];
+          // Hybrid: a predicted neuron also needs |silu(gate)| above the CATS threshold.
+          const float th = masked->config().dejavu.mlp_mode == DejaVuMlp::kHybrid
+                               ? masked->threshold(il, SparsitySite::kDownIn)
+                               : -1.0f;
           int32_t j = 0;  // idx is increasing
           for (int32_t i = 0; i < ff; ++i) {
             if (j < k && ws.active[static_cast<size_t>(j)] == i) {
               ++j;
+              if (th >= 0.0f && std::fabs(layers::silu_scalar(gate[i])) <= th) {
+                up[i] = 0.0f;
+              } else {
+                ++stats.kept;
+              }
             } else {
               up[i] = 0.0f;
             }
           }
-          stats.kept += k;
           stats.total += ff;
         }
         std::copy_n(ws.xb.data(), static_cast<size_t>(T) * d, ws.mlp_prev.data());

@@ -4,6 +4,7 @@
 #include <fmt/core.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include "core/progress.h"
 #include "core/sha256.h"
 #include "runtime/engine_impl.h"
+#include "skim/sparsity.h"
 #include "sparsity/dejavu/collect.h"
 #include "sparsity/dejavu/predictor.h"
 #include "sparsity/sidecar.h"
@@ -91,6 +93,15 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
     return make_error("dejavu: keep fractions must lie in (0, 1]");
   }
   if (opt.rank < 1 || opt.head_rank < 0) return make_error("dejavu: rank must be >= 1");
+  const bool mlp_pred = opt.mlp == DejaVuMlp::kPredictor || opt.mlp == DejaVuMlp::kHybrid;
+  const bool mlp_cats = opt.mlp == DejaVuMlp::kCats || opt.mlp == DejaVuMlp::kHybrid;
+  if (!opt.heads && (opt.mlp == DejaVuMlp::kNone || opt.mlp == DejaVuMlp::kCats)) {
+    return make_error(fmt::format("dejavu: MLP mode '{}' needs --heads on (else Deja Vu predicts nothing)",
+                                  dejavu_mlp_name(opt.mlp)));
+  }
+  if (mlp_cats && !(opt.cats_sparsity > 0.0 && opt.cats_sparsity < 1.0)) {
+    return make_error(fmt::format("dejavu: CATS sparsity {} out of (0, 1)", opt.cats_sparsity));
+  }
   const Engine::Impl& E = EngineAccess::impl(engine);
   const HParams& hp = E.model->hparams();
   const std::vector<LayerMatrices> mats = E.model->layer_matrices();
@@ -103,13 +114,60 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
   const CollectDims dims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head, hp.head_dim};
   DejaVuReport rep;
 
+  // --- CATS thresholds (cats / hybrid): skim::calibrate's CATS path, or a given sidecar ----
+  std::vector<std::array<float, kNumSparsitySites>> cats_thresholds;
+  if (mlp_cats && !out_path.empty()) {
+    SKIM_TRY(std::string sha, sha256_file(engine.info().path));
+    std::string cats_path = opt.cats_sidecar;
+    const bool own = cats_path.empty();
+    if (own) {
+      CalibrateOptions co;
+      co.method = "cats";
+      co.sparsity = opt.cats_sparsity;
+      co.files = opt.files;
+      co.max_tokens = opt.max_tokens;
+      co.chunk = opt.chunk;
+      co.seed = opt.seed;
+      co.progress = opt.progress;
+      cats_path = out_path + ".cats.part";
+      auto cr = calibrate(engine, co, cats_path);
+      if (!cr) return cr.error();
+    }
+    auto cats = load_sidecar(cats_path, sha, hp.n_layer);
+    if (own) std::filesystem::remove(cats_path);
+    if (!cats) return cats.error();
+    if (cats->method != SparsityMethod::kCats) {
+      return make_error(fmt::format("dejavu: {} is a {} sidecar, not CATS", cats_path, method_name(cats->method)));
+    }
+    cats_thresholds = cats->thresholds;
+    rep.cats_tokens = cats->calibration_tokens;
+  }
+  // --- reused MLP predictors (predictor / hybrid with mlp_from) ---------------------------
+  SparsityConfig reused;
+  const bool reuse_mlp = mlp_pred && !opt.mlp_from.empty();
+  if (reuse_mlp) {
+    SKIM_TRY(std::string sha, sha256_file(engine.info().path));
+    SKIM_TRY(reused, load_sidecar(opt.mlp_from, sha, SidecarModelDims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head}));
+    if (reused.method != SparsityMethod::kDejaVu || !reused.dejavu.mlp_predicted()) {
+      return make_error(fmt::format("dejavu: {} has no Deja Vu MLP predictors", opt.mlp_from));
+    }
+    if (reused.dejavu.lookahead != opt.lookahead) {
+      return make_error(fmt::format("dejavu: the MLP predictors of {} read {} input; pass --lookahead {}", opt.mlp_from,
+                                    reused.dejavu.lookahead ? "the previous layer's" : "their own layer's",
+                                    reused.dejavu.lookahead ? "on" : "off"));
+    }
+  }
+  const bool measuring = !opt.sweep_ranks.empty() || !opt.sweep_keeps.empty() || opt.compare_lookahead;
+  const bool train_mlp = mlp_pred && !reuse_mlp;
+  const bool need_rows = opt.heads || train_mlp || measuring;
+
   // --- collect ---------------------------------------------------------------------------
   const auto t0 = Clock::now();
   SKIM_TRY(auto chunks, read_chunks(engine, opt.files, opt.chunk, opt.seed));
   const size_t n_use = std::min(chunks.size(), static_cast<size_t>((opt.max_tokens + opt.chunk - 1) / opt.chunk));
   const int32_t per_chunk = static_cast<int32_t>((static_cast<size_t>(opt.rows) + n_use - 1) / n_use);
-  Collector col(dims, opt.rows, per_chunk, opt.seed);
-  {
+  Collector col(dims, need_rows ? opt.rows : 0, per_chunk, opt.seed);
+  if (need_rows) {
     auto session = engine.new_session(opt.chunk);
     EngineAccess::impl(*session).ws->set_observer(&col);
     ProgressBar bar("dejavu collect", static_cast<int64_t>(n_use), opt.progress);
@@ -128,7 +186,7 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
     EngineAccess::impl(*session).ws->set_observer(nullptr);
   }
   if (!col.error().empty()) return make_error(col.error());
-  if (col.rows() < 16) return make_error(fmt::format("dejavu: only {} rows collected", col.rows()));
+  if (need_rows && col.rows() < 16) return make_error(fmt::format("dejavu: only {} rows collected", col.rows()));
   rep.rows = col.rows();
   rep.collected_bytes = col.bytes();
   rep.collect_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -151,16 +209,23 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
     r.layers = (sidecar && !out_path.empty()) || opt.sweep_layers.empty() ? all_layers : opt.sweep_layers;
     rep.runs.push_back(std::move(r));
   };
-  add_run("mlp", opt.rank, opt.keep, opt.lookahead, true);
+  if (train_mlp) add_run("mlp", opt.rank, opt.keep, opt.lookahead, true);
   if (opt.heads) add_run("head", head_rank, opt.head_keep, opt.lookahead, true);
+  // Measurement runs (deduplicated against the sidecar's): --sweep-keeps applies to both
+  // kinds; without it each kind keeps its own fraction.
   const std::vector<float> keeps = opt.sweep_keeps.empty() ? std::vector<float>{opt.keep} : opt.sweep_keeps;
+  const std::vector<float> head_keeps = opt.sweep_keeps.empty() ? std::vector<float>{opt.head_keep} : opt.sweep_keeps;
   const std::vector<int32_t> ranks = opt.sweep_ranks.empty() ? std::vector<int32_t>{opt.rank} : opt.sweep_ranks;
   std::vector<bool> looks{opt.lookahead};
   if (opt.compare_lookahead) looks.push_back(!opt.lookahead);
-  for (float keep : keeps) {
-    for (bool look : looks) {
-      for (int32_t rank : ranks) add_run("mlp", rank, keep, look, false);
-      if (opt.heads) add_run("head", head_rank, keep, look, false);
+  for (bool look : looks) {
+    if (train_mlp || measuring) {
+      for (float keep : keeps) {
+        for (int32_t rank : ranks) add_run("mlp", rank, keep, look, false);
+      }
+    }
+    if (opt.heads) {
+      for (float keep : head_keeps) add_run("head", head_rank, keep, look, false);
     }
   }
   Cost cost{hp.n_embd, hp.n_ff, hp.n_head, hp.head_dim, 0, 0};
@@ -246,9 +311,20 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
   if (!out_path.empty()) {
     SparsityConfig cfg;
     cfg.method = SparsityMethod::kDejaVu;
-    cfg.target = 1.0f - opt.keep;
+    // Target: the requested share of MLP neurons skipped (heads only: of query heads).
+    switch (opt.mlp) {
+      case DejaVuMlp::kNone: cfg.target = 1.0f - opt.head_keep; break;
+      case DejaVuMlp::kPredictor: cfg.target = 1.0f - opt.keep; break;
+      case DejaVuMlp::kCats: cfg.target = static_cast<float>(opt.cats_sparsity); break;
+      case DejaVuMlp::kHybrid: cfg.target = 1.0f - opt.keep * static_cast<float>(1.0 - opt.cats_sparsity); break;
+    }
+    cfg.target = std::clamp(cfg.target, 0.0f, 0.99f);
     cfg.allocation = "uniform";
     cfg.thresholds.assign(static_cast<size_t>(hp.n_layer), {0.0f, 0.0f, 0.0f, 0.0f});
+    for (size_t l = 0; l < cats_thresholds.size(); ++l) {
+      cfg.thresholds[l][static_cast<size_t>(SparsitySite::kDownIn)] =
+          cats_thresholds[l][static_cast<size_t>(SparsitySite::kDownIn)];
+    }
     SKIM_TRY(cfg.model_sha256, sha256_file(engine.info().path));
     std::vector<std::string> files = opt.files;
     std::sort(files.begin(), files.end());
@@ -256,8 +332,14 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
     cfg.calibration_tokens = rep.tokens;
     cfg.seed = opt.seed;
     DejaVuConfig& dv = cfg.dejavu;
-    dv.rank = opt.rank;
-    dv.keep = opt.keep;
+    dv.mlp_mode = opt.mlp;
+    dv.rank = mlp_pred ? opt.rank : 0;
+    if (reuse_mlp) {
+      dv.rank = reused.dejavu.rank;
+      dv.mlp = std::move(reused.dejavu.mlp);
+      dv.mlp_recall = std::move(reused.dejavu.mlp_recall);
+    }
+    dv.keep = mlp_pred ? opt.keep : 1.0f;
     dv.lookahead = opt.lookahead;
     for (auto& r : rep.runs) {
       if (!r.in_sidecar) continue;
@@ -275,7 +357,7 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
       r.predictors.clear();
       r.predictors.shrink_to_fit();
     }
-    SKIM_RETURN_IF_ERROR(validate_dejavu(dv, SidecarModelDims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head}));
+    SKIM_RETURN_IF_ERROR(validate_dejavu(cfg, SidecarModelDims{hp.n_layer, hp.n_embd, hp.n_ff, hp.n_head}));
     SKIM_RETURN_IF_ERROR(save_sidecar(cfg, out_path));
     rep.sidecar_path = out_path;
   }

@@ -4,6 +4,10 @@
 // of held-apart recall per layer. Optional measurement runs (rank sweep, keep sweep,
 // same-layer vs lookahead input) train extra predictors on the same collected rows; only
 // the main configuration (rank, keep, lookahead) goes into the sidecar.
+// MLP modes (DejaVuMlp): predictor (Deja Vu proper), none (heads only), cats (Deja Vu heads
+// + CATS neurons: the combined method), hybrid (predictor top-k, then the CATS threshold on
+// the predicted neurons' gate). cats and hybrid take CATS thresholds from skim::calibrate
+// (method cats at cats_sparsity, same text, tokens and seed), or from a given CATS sidecar.
 // Layering note: this is calibration glue, so it reaches into runtime/ (EngineAccess) the
 // way runtime/calibrate.cpp does; the lead folds it into `skim calibrate --method dejavu`.
 // Determinism: the same options give the same predictors, whatever `threads` is (each
@@ -16,6 +20,7 @@
 
 #include "core/result.h"
 #include "skim/engine.h"
+#include "sparsity/config.h"
 #include "sparsity/dejavu/train.h"
 
 namespace skim::dejavu {
@@ -27,6 +32,10 @@ struct DejaVuOptions {
   int32_t rows = 8192;             // collected token rows per layer (fp16; see collect.h for memory)
   uint64_t seed = 1;               // chunks, rows, initialisation and batch order
   // The sidecar's configuration.
+  DejaVuMlp mlp = DejaVuMlp::kPredictor;
+  double cats_sparsity = 0.5;      // cats / hybrid: CATS target sparsity of the thresholds
+  std::string cats_sidecar;        // cats / hybrid: take the thresholds from this CATS sidecar instead
+  std::string mlp_from;            // predictor / hybrid: reuse this Deja Vu sidecar's MLP predictors (no MLP training)
   int32_t rank = 32;
   float keep = 0.5f;
   bool heads = true;
@@ -64,6 +73,7 @@ struct DejaVuRun {
 
 struct DejaVuReport {
   int64_t tokens = 0;
+  int64_t cats_tokens = 0;     // tokens CATS thresholds were calibrated on (cats / hybrid)
   int32_t rows = 0;            // collected rows per layer (train + validation)
   size_t collected_bytes = 0;
   double collect_seconds = 0.0, train_seconds = 0.0;

@@ -10,9 +10,9 @@
 //          (Deja Vu recomputes such rows lazily; at 3 KV heads of 64 the saving is small).
 // Invariants: no allocation (the caller provides scratch of scratch_floats(p) floats); ties
 // in scores go to the lower index, so the selection is deterministic; the returned indices
-// are sorted increasing (locality for the kernels). Top-k finds the k-th largest score with
-// nth_element on a copy of the scores, then one increasing scan collects the indices (no
-// index sort).
+// are sorted increasing (locality for the kernels). Top-k finds the k-th largest score by
+// radix selection (three counting passes over order-preserving keys of the scores), then
+// one increasing scan collects the indices (no index sort).
 #pragma once
 
 #include <cstdint>

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/sparse_acts.h"
+
 namespace skim::kernels::avx512 {
 
 void sparse_axpy_f32(const uint8_t* base, size_t row_stride, int64_t n, const float* x,
@@ -21,6 +23,10 @@ void sparse_axpy_q4_1(const uint8_t* base, size_t row_stride, int64_t n, const f
 // Exact Q4_1 panel layout (kernels/q4_1_panels.h), SparsePanelFn.
 void sparse_panels_q4_1(const uint8_t* panels, int64_t out, int64_t c0, int64_t n, const float* x,
                         const int32_t* idx, int32_t count, float* y);
+
+// Q4_1 int8 tile layout (kernels/q4_1_tiles.h), SparseTilesFn.
+void sparse_tiles_q4_1(const uint8_t* panels, int64_t out, int64_t t0, int64_t t1, const SparseActsView& acts,
+                       float* y);
 
 int32_t select_active(const float* x, int64_t n, float threshold, int32_t* idx);
 int64_t count_active(const float* x, int64_t n, float threshold);
