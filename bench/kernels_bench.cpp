@@ -13,6 +13,8 @@
 // for T in {1, 8, 64, 512} activation rows, each on two paths of the same binary:
 //   tiled  — kernels::matmul (SIMD quantizer + the register-tiled gemm kernel),
 //   legacy — the loop before it (scalar quantizer, 4-row tiles of vec_dot_cols calls).
+// Q4_1 / Q8_0 matvecs and GEMMs also run a third path, "packed": the same matmul on the
+// row-interleaved copy the engine makes at load (kernels/packed.h, TensorView::packed).
 // Times are wall-clock: on a shared, loaded machine compare the CPU column too, and quote
 // ratios between runs.
 // Run: ./build/kernels_bench --benchmark_counters_tabular=true --benchmark_filter=gemm/
@@ -27,6 +29,7 @@
 #include "core/cpu_features.h"
 #include "core/thread_pool.h"
 #include "kernels/kernels.h"
+#include "kernels/packed.h"
 #include "kernels/ref/ref_kernels.h"
 
 namespace {
@@ -67,12 +70,26 @@ Weights make_weights(const Shape& s, int copies) {
   return w;
 }
 
-void run_matmul(benchmark::State& state, Isa isa, Shape s, int threads, bool cold, int64_t T) {
+// Row-interleaved copies of every matrix copy in w (empty unless `packed`).
+std::vector<uint8_t> pack_copies(const Weights& w, const Shape& s, bool packed) {
+  if (!packed) return {};
+  const auto view0 = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data());
+  const size_t pb = skim::kernels::packed_bytes(view0);
+  std::vector<uint8_t> out(pb * static_cast<size_t>(w.copies));
+  for (int c = 0; c < w.copies; ++c) {
+    const auto v = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data() + static_cast<size_t>(c) * w.matrix_bytes);
+    skim::kernels::pack_matrix(v, out.data() + static_cast<size_t>(c) * pb);
+  }
+  return out;
+}
+
+void run_matmul(benchmark::State& state, Isa isa, Shape s, int threads, bool cold, int64_t T, bool packed) {
   const skim::kernels::KernelTable k = skim::kernels::make_kernel_table(isa);
   skim::ThreadPool pool(threads);
   const size_t one = skim::row_bytes(s.type, s.cols) * static_cast<size_t>(s.rows);
   const int copies = cold ? static_cast<int>((size_t{256} << 20) / one + 1) : 1;
   const Weights w = make_weights(s, copies);
+  const std::vector<uint8_t> pk = pack_copies(w, s, packed);
   std::vector<float> x(static_cast<size_t>(T * s.cols)), y(static_cast<size_t>(T * s.rows));
   std::mt19937 rng(7);
   std::normal_distribution<float> dist(0.0f, 1.0f);
@@ -80,7 +97,8 @@ void run_matmul(benchmark::State& state, Isa isa, Shape s, int threads, bool col
   std::vector<uint8_t> scratch(skim::kernels::matmul_scratch_bytes(s.type, s.cols, T) + 64);
   int c = 0;
   for (auto _ : state) {
-    const auto view = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data() + static_cast<size_t>(c) * one);
+    auto view = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data() + static_cast<size_t>(c) * one);
+    if (packed) view.packed = pk.data() + static_cast<size_t>(c) * one;  // packed size == mapped size
     skim::kernels::matmul(k, pool, view, x.data(), y.data(), T, scratch);
     benchmark::DoNotOptimize(y.data());
     benchmark::ClobberMemory();
@@ -138,7 +156,10 @@ void legacy_matmul(const skim::kernels::KernelTable& k, skim::ThreadPool& pool, 
   });
 }
 
-void run_gemm(benchmark::State& state, Isa isa, Shape s, int threads, int64_t T, bool legacy) {
+enum class GemmPath { kLegacy, kTiled, kPacked };
+
+void run_gemm(benchmark::State& state, Isa isa, Shape s, int threads, int64_t T, GemmPath path) {
+  const bool legacy = path == GemmPath::kLegacy;
   const skim::kernels::KernelTable k = skim::kernels::make_kernel_table(isa);
   skim::ThreadPool pool(threads);
   const Weights w = make_weights(s, 1);
@@ -147,7 +168,9 @@ void run_gemm(benchmark::State& state, Isa isa, Shape s, int threads, int64_t T,
   std::normal_distribution<float> dist(0.0f, 1.0f);
   for (float& v : x) v = dist(rng);
   std::vector<uint8_t> scratch(skim::kernels::matmul_scratch_bytes(s.type, s.cols, T) + 64);
-  const auto view = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data());
+  const std::vector<uint8_t> pk = pack_copies(w, s, path == GemmPath::kPacked);
+  auto view = skim::TensorView::matrix(s.type, s.rows, s.cols, w.bytes.data());
+  if (path == GemmPath::kPacked) view.packed = pk.data();
   for (auto _ : state) {
     if (legacy) {
       legacy_matmul(k, pool, view, x.data(), y.data(), T, scratch.data());
@@ -174,10 +197,11 @@ void register_gemms(Isa isa, int max_threads) {
     for (int64_t T : {1, 8, 64, 512}) {
       for (int threads = 1; threads <= max_threads; ++threads) {
         if (threads > 1 && T != 1 && T != 512) continue;
-        for (bool legacy : {true, false}) {
+        for (GemmPath path : {GemmPath::kLegacy, GemmPath::kTiled, GemmPath::kPacked}) {
+          const char* pn = path == GemmPath::kLegacy ? "/legacy" : path == GemmPath::kTiled ? "/tiled" : "/packed";
           const std::string name = std::string("gemm/") + s.name + "/T" + std::to_string(T) + "/" + in + "/t" +
-                                   std::to_string(threads) + (legacy ? "/legacy" : "/tiled");
-          benchmark::RegisterBenchmark(name.c_str(), run_gemm, isa, s, threads, T, legacy)
+                                   std::to_string(threads) + pn;
+          benchmark::RegisterBenchmark(name.c_str(), run_gemm, isa, s, threads, T, path)
               ->Unit(benchmark::kMicrosecond)
               ->UseRealTime();
         }
@@ -202,11 +226,14 @@ int main(int argc, char** argv) {
     for (const Shape& s : shapes) {
       for (int threads = 1; threads <= max_threads; ++threads) {
         for (bool cold : {false, true}) {
-          const std::string name = std::string("matvec/") + s.name + "/" + in + "/t" + std::to_string(threads) +
-                                   (cold ? "/cold" : "/hot");
-          benchmark::RegisterBenchmark(name.c_str(), run_matmul, isa, s, threads, cold, int64_t{1})
-              ->Unit(benchmark::kMicrosecond)
-              ->UseRealTime();
+          for (bool packed : {false, true}) {
+            if (packed && isa == Isa::kScalar) continue;  // no packed kernels: same as mapped
+            const std::string name = std::string("matvec/") + s.name + "/" + in + "/t" + std::to_string(threads) +
+                                     (cold ? "/cold" : "/hot") + (packed ? "/packed" : "");
+            benchmark::RegisterBenchmark(name.c_str(), run_matmul, isa, s, threads, cold, int64_t{1}, packed)
+                ->Unit(benchmark::kMicrosecond)
+                ->UseRealTime();
+          }
         }
       }
     }
@@ -219,7 +246,7 @@ int main(int argc, char** argv) {
     };
     for (const Shape& s : gemma) {
       const std::string gname = std::string("matvec/") + s.name + "/" + in + "/t1/hot";
-      benchmark::RegisterBenchmark(gname.c_str(), run_matmul, isa, s, 1, false, int64_t{1})
+      benchmark::RegisterBenchmark(gname.c_str(), run_matmul, isa, s, 1, false, int64_t{1}, false)
           ->Unit(benchmark::kMicrosecond)
           ->UseRealTime();
     }

@@ -1,6 +1,8 @@
 // sparse_matvec.cpp — the threaded drivers of the sparse kernels (sparse.h): matmul_rows
-// over the table's vec_dot, matvec_sparse_input over the table's sparse_axpy. Work below
-// kMinParallelWork multiply-adds runs on the calling thread. No allocation.
+// over the table's vec_dot, matvec_sparse_input over the table's sparse_axpy / sparse_panels
+// / sparse_tiles. Work below kMinParallelWork multiply-adds runs on the calling thread. No
+// allocation, except matvec_sparse_input on the tile layout without a SparseActs scratch
+// (the model always passes one).
 #include <algorithm>
 #include <cstdint>
 
