@@ -81,7 +81,7 @@ void add_bench(CLI::App& root, int& exit_code) {
         if (t.test.rfind("tg", 0) == 0) fmt::print("{}: {:.0f}% of the roofline\n", t.test, 100.0 * t.mean / roof);
       }
     }
-    fmt::print(stderr, "peak RSS {:.1f} MiB (model file {:.1f} MiB + KV cache {:.1f} MiB + {:.1f} MiB other)\n", rss_mib,
+    fmt::print(stderr, "peak RSS {:.1f} MiB (model weights {:.1f} MiB + KV cache {:.1f} MiB + {:.1f} MiB other)\n", rss_mib,
                static_cast<double>(mi.file_bytes) / (1 << 20), static_cast<double>(kv_bytes) / (1 << 20),
                rss_mib - static_cast<double>(mi.file_bytes + kv_bytes) / (1 << 20));
   });
