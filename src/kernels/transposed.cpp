@@ -197,17 +197,33 @@ Result<TransposedMatrix> transpose_repack(const TensorView& w, DType type) {
   return m;
 }
 
-Result<TransposedMatrix> transpose_exact(const TensorView& w) {
+namespace {
+
+// The checks both exact Q4_1 layouts share: q4_1 weights, non-empty, outputs a multiple of
+// `out_multiple`, input channel indices that fit int32.
+Status check_exact_q4_1(const TensorView& w, const char* what, const char* layout, int64_t out_multiple) {
   if (w.type != DType::kQ4_1) {
-    return make_error(fmt::format("transpose_exact: {} weights have no exact transposed layout (q4_1 only)",
-                                  dtype_name(w.type)));
+    return make_error(fmt::format("{}: {} weights have no {} (q4_1 only)", what, dtype_name(w.type), layout));
   }
   const int64_t out = w.rows(), in = w.cols();
-  if (out <= 0 || in <= 0 || w.data == nullptr) return make_error("transpose_exact: empty matrix");
-  if (out % P::kChunk != 0) {
-    return make_error(fmt::format("transpose_exact: output dimension {} is not a multiple of {}", out, P::kChunk));
+  if (out <= 0 || in <= 0 || w.data == nullptr) return make_error(fmt::format("{}: empty matrix", what));
+  if (out % out_multiple != 0) {
+    return make_error(fmt::format("{}: output dimension {} is not a multiple of {}", what, out, out_multiple));
   }
-  if (in > std::numeric_limits<int32_t>::max()) return make_error("transpose_exact: too many input channels");
+  if (in > std::numeric_limits<int32_t>::max()) return make_error(fmt::format("{}: too many input channels", what));
+  return {};
+}
+
+// Element r (0..31) of a Q4_1 block: low nibbles hold 0..15, high nibbles 16..31.
+inline uint8_t q4_1_nibble(const BlockQ4_1& b, int64_t r) {
+  return r < 16 ? b.qs[r] & 15 : b.qs[r - 16] >> 4;
+}
+
+}  // namespace
+
+Result<TransposedMatrix> transpose_exact(const TensorView& w) {
+  SKIM_RETURN_IF_ERROR(check_exact_q4_1(w, "transpose_exact", "exact transposed layout", P::kChunk));
+  const int64_t out = w.rows(), in = w.cols();
   TransposedMatrix m(DType::kQ4_1, TransposedLayout::kPanels, in, out, P::panel_bytes(out));
   uint8_t* payload = m.raw() + TransposedMatrix::kHeaderBytes;
   for (int64_t j = 0; j < out; ++j) {
@@ -219,7 +235,7 @@ Result<TransposedMatrix> transpose_exact(const TensorView& w) {
       std::memcpy(panel + P::m_offset(out, j), &blk.m, 2);
       const int64_t t = j % P::kChunk;
       for (int64_t r = 0; r < P::kChannels; ++r) {
-        const uint8_t q = r < 16 ? blk.qs[r] & 15 : blk.qs[r - 16] >> 4;
+        const uint8_t q = q4_1_nibble(blk, r);
         uint8_t& byte = panel[P::row_offset(out, r, j - t) + static_cast<size_t>(t % 16)];
         byte = t < 16 ? static_cast<uint8_t>((byte & 0xF0) | q) : static_cast<uint8_t>((byte & 0x0F) | (q << 4));
       }
@@ -230,16 +246,8 @@ Result<TransposedMatrix> transpose_exact(const TensorView& w) {
 }
 
 Result<TransposedMatrix> transpose_tiles(const TensorView& w) {
-  if (w.type != DType::kQ4_1) {
-    return make_error(fmt::format("transpose_tiles: {} weights have no int8 tile layout (q4_1 only)",
-                                  dtype_name(w.type)));
-  }
+  SKIM_RETURN_IF_ERROR(check_exact_q4_1(w, "transpose_tiles", "int8 tile layout", Tl::kUnit));
   const int64_t out = w.rows(), in = w.cols();
-  if (out <= 0 || in <= 0 || w.data == nullptr) return make_error("transpose_tiles: empty matrix");
-  if (out % Tl::kUnit != 0) {
-    return make_error(fmt::format("transpose_tiles: output dimension {} is not a multiple of {}", out, Tl::kUnit));
-  }
-  if (in > std::numeric_limits<int32_t>::max()) return make_error("transpose_tiles: too many input channels");
   TransposedMatrix m(DType::kQ4_1, TransposedLayout::kTiles, in, out, Tl::panel_bytes(out));
   uint8_t* payload = m.raw() + TransposedMatrix::kHeaderBytes;
   for (int64_t t = 0; t < Tl::tiles(out); ++t) {
@@ -253,7 +261,7 @@ Result<TransposedMatrix> transpose_tiles(const TensorView& w) {
         std::memcpy(b + Tl::d_offset(width) + 2 * c.plane, &blk.d, 2);
         std::memcpy(b + Tl::m_offset(width) + 2 * c.plane, &blk.m, 2);
         for (int64_t r = 0; r < Tl::kChannels; ++r) {
-          const uint8_t q = r < 16 ? blk.qs[r] & 15 : blk.qs[r - 16] >> 4;
+          const uint8_t q = q4_1_nibble(blk, r);
           uint8_t& byte = b[Tl::row_offset(width, r) + static_cast<size_t>(c.byte)];
           byte = c.high ? static_cast<uint8_t>((byte & 0x0F) | (q << 4)) : static_cast<uint8_t>((byte & 0xF0) | q);
         }

@@ -32,7 +32,6 @@ PackedWeights pack_model_weights(Model& model, const kernels::KernelTable& kt) {
     release_mapped_pages(v.data, static_cast<size_t>(v.rows()) * v.row_stride_bytes);
     v.packed = dst;
     off += (kernels::packed_bytes(v) + kAlign - 1) / kAlign * kAlign;
-    ++pw.matrices;
   });
   return pw;
 }

@@ -20,7 +20,6 @@ struct PackedWeights {
   };
   std::unique_ptr<uint8_t, Free> buffer;
   size_t bytes = 0;
-  int32_t matrices = 0;
 };
 
 // Packs every matrix of `model` that kernels::packable() accepts and `kt` has a

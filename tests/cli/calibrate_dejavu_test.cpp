@@ -25,10 +25,9 @@ const std::string& skim() {
 }
 
 std::string tmp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("skim_cdv_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
+  const std::string p = testing::fresh_temp_path("cdv_" + name);
   fs::create_directories(p);
-  return p.string();
+  return p;
 }
 
 // Tiny settings: one calibration file, 128 tokens in one forward pass, 64 rows per layer,

@@ -23,11 +23,7 @@ const std::string& skim() {
   return s;
 }
 
-std::string tmp_dir(const std::string& name) {
-  const fs::path p = fs::temp_directory_path() / ("skim_sweep_" + std::to_string(::getpid()) + "_" + name);
-  fs::remove_all(p);
-  return p.string();
-}
+std::string tmp_dir(const std::string& name) { return testing::fresh_temp_path("sweep_" + name); }
 
 TEST(Sweep, Help) {
   auto r = run_command(skim() + " sweep --help");

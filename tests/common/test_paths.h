@@ -3,6 +3,8 @@
 // ~/.cache/skim/models); a test that needs it fails with a clear message if it is absent.
 #pragma once
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <filesystem>
 #include <string>
@@ -25,5 +27,13 @@ inline std::string shared_data(const std::string& rel) { return std::string(SKIM
 inline std::string golden(const std::string& name) { return std::string(SKIM_SOURCE_DIR) + "/tests/golden/" + name; }
 
 inline std::string skim_binary() { return std::string(SKIM_BINARY_DIR) + "/skim"; }
+
+// A path under the temp directory unique to this process and tag, removed if it existed
+// (not created).
+inline std::string fresh_temp_path(const std::string& tag) {
+  const std::filesystem::path p = std::filesystem::temp_directory_path() / ("skim_" + std::to_string(::getpid()) + "_" + tag);
+  std::filesystem::remove_all(p);
+  return p.string();
+}
 
 }  // namespace skim::testing

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "kernels/cpu/avx2/avx2_kernels.h"
+#include "kernels/cpu/packed_lanes.h"
 #include "kernels/packed.h"
 #include "tensor/quant/q8_0.h"
 #include "tensor/quant/q8_1.h"
@@ -19,21 +20,11 @@
 namespace skim::kernels::avx2 {
 namespace {
 
-inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
+using packed_lanes::bcast4;
+using packed_lanes::reduce8;
 
 // 8 int32 lanes: sum of 4 products u * s per lane (u unsigned, pair sums within int16).
 inline __m256i dot4(__m256i u, __m256i s) { return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1)); }
-
-// ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)): hsum's reduction order, per lane (= per row).
-inline __m256 reduce8(const __m256* a) {
-  const __m256 s0 = _mm256_add_ps(a[0], a[4]), s1 = _mm256_add_ps(a[1], a[5]);
-  const __m256 s2 = _mm256_add_ps(a[2], a[6]), s3 = _mm256_add_ps(a[3], a[7]);
-  return _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3));
-}
 
 void q4_1x8_row(int64_t nb, const Q4_1x8Block* blocks, int64_t g0, int64_t g1, const BlockQ8_1* x, float* y) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);

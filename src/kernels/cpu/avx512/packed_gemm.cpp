@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "kernels/cpu/avx512/avx512_kernels.h"
+#include "kernels/cpu/packed_lanes.h"
 #include "kernels/packed.h"
 #include "tensor/quant/q8_0.h"
 #include "tensor/quant/q8_1.h"
@@ -25,18 +26,9 @@
 namespace skim::kernels::avx512 {
 namespace {
 
-inline __m256i bcast4(const int8_t* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
+using packed_lanes::bcast4;
+using packed_lanes::reduce8;
 
-// ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)): hsum's reduction order, per lane (= per row).
-inline __m256 reduce8(const __m256* a) {
-  const __m256 s0 = _mm256_add_ps(a[0], a[4]), s1 = _mm256_add_ps(a[1], a[5]);
-  const __m256 s2 = _mm256_add_ps(a[2], a[6]), s3 = _mm256_add_ps(a[3], a[7]);
-  return _mm256_add_ps(_mm256_add_ps(s0, s2), _mm256_add_ps(s1, s3));
-}
 
 template <int C>
 void q4_1x8_cols(int64_t nb, const Q4_1x8Block* blocks, int64_t g0, int64_t g1, const uint8_t* xq, size_t x_stride,
@@ -113,22 +105,30 @@ void q8_0x8_cols(int64_t nb, const Q8_0x8Block* blocks, int64_t g0, int64_t g1, 
 
 }  // namespace
 
-void packed_gemm_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
-                      float* y, size_t ldy) {
-  const auto* blocks = static_cast<const Q4_1x8Block*>(packed);
+namespace {
+
+// Runs a column kernel over nc activation rows, two at a time.
+template <class Block, void (*Two)(int64_t, const Block*, int64_t, int64_t, const uint8_t*, size_t, float*, size_t),
+          void (*One)(int64_t, const Block*, int64_t, int64_t, const uint8_t*, size_t, float*, size_t)>
+void by_column_pairs(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                     float* y, size_t ldy) {
+  const auto* blocks = static_cast<const Block*>(packed);
   const auto* x = static_cast<const uint8_t*>(xq);
   int c = 0;
-  for (; c + 2 <= nc; c += 2) q4_1x8_cols<2>(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
-  if (c < nc) q4_1x8_cols<1>(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
+  for (; c + 2 <= nc; c += 2) Two(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
+  if (c < nc) One(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
+}
+
+}  // namespace
+
+void packed_gemm_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
+                      float* y, size_t ldy) {
+  by_column_pairs<Q4_1x8Block, q4_1x8_cols<2>, q4_1x8_cols<1>>(n, packed, g0, g1, xq, x_stride, nc, y, ldy);
 }
 
 void packed_gemm_q8_0(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
                       float* y, size_t ldy) {
-  const auto* blocks = static_cast<const Q8_0x8Block*>(packed);
-  const auto* x = static_cast<const uint8_t*>(xq);
-  int c = 0;
-  for (; c + 2 <= nc; c += 2) q8_0x8_cols<2>(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
-  if (c < nc) q8_0x8_cols<1>(n / 32, blocks, g0, g1, x + c * x_stride, x_stride, y + c * ldy, ldy);
+  by_column_pairs<Q8_0x8Block, q8_0x8_cols<2>, q8_0x8_cols<1>>(n, packed, g0, g1, xq, x_stride, nc, y, ldy);
 }
 
 }  // namespace skim::kernels::avx512

@@ -66,13 +66,11 @@ inline int32_t panel_stride(int32_t n) {
   return 1;
 }
 
-void tile_wide(const uint8_t* tile, const SparseActsView& a, float* y) {
-  constexpr int64_t W = Tl::kWide;
-  constexpr size_t kRow = W / 2;  // 64 bytes
-  const __m512i m4 = _mm512_set1_epi8(0x0F);
-  __m512 yv[8];
-  #pragma GCC unroll 8
-  for (int i = 0; i < 8; ++i) yv[i] = _mm512_setzero_ps();
+// Visits the non-empty panels of a tile of width W in the scattered order, prefetching
+// upcoming ones (kFarPanels ahead into L2, the next into L1): body(P, blk) with blk the
+// panel's block in the tile.
+template <int64_t W, class Body>
+[[gnu::always_inline]] inline void for_each_panel(const uint8_t* tile, const SparseActsView& a, Body&& body) {
   const int32_t n = a.n_panels, stride = panel_stride(n);
   auto at = [&](int32_t i) { return i < n ? static_cast<int32_t>(static_cast<int64_t>(i) * stride % n) : n; };
   for (int32_t i = 0; i < kFarPanels; ++i) prefetch_panel<_MM_HINT_T1>(tile, W, a, at(i));
@@ -82,6 +80,18 @@ void tile_wide(const uint8_t* tile, const SparseActsView& a, float* y) {
     prefetch_panel<_MM_HINT_T0>(tile, W, a, at(i + 1));
     const SparsePanel& P = a.panels[at(i)];
     const uint8_t* blk = tile + static_cast<size_t>(P.panel) * Tl::block_bytes(W);
+    body(P, blk);
+  }
+}
+
+void tile_wide(const uint8_t* tile, const SparseActsView& a, float* y) {
+  constexpr int64_t W = Tl::kWide;
+  constexpr size_t kRow = W / 2;  // 64 bytes
+  const __m512i m4 = _mm512_set1_epi8(0x0F);
+  __m512 yv[8];
+  #pragma GCC unroll 8
+  for (int i = 0; i < 8; ++i) yv[i] = _mm512_setzero_ps();
+  for_each_panel<W>(tile, a, [&](const SparsePanel& P, const uint8_t* blk) {
     const uint8_t* rows = blk + Tl::row_offset(W, 0);
     __m512i acc[8];
     #pragma GCC unroll 8
@@ -111,7 +121,7 @@ void tile_wide(const uint8_t* tile, const SparseActsView& a, float* y) {
       yv[i] = _mm512_fmadd_ps(m, sx, yv[i]);
       yv[i] = _mm512_fmadd_ps(_mm512_mul_ps(d, dx), _mm512_cvtepi32_ps(acc[i]), yv[i]);
     }
-  }
+  });
   // Accumulator order (16i + 8s + e) -> outputs (64s + 8i + e).
   #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) {
@@ -127,15 +137,7 @@ void tile_narrow(const uint8_t* tile, const SparseActsView& a, float* y) {
   __m256 yv[8];
   #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) yv[i] = _mm256_setzero_ps();
-  const int32_t n = a.n_panels, stride = panel_stride(n);
-  auto at = [&](int32_t i) { return i < n ? static_cast<int32_t>(static_cast<int64_t>(i) * stride % n) : n; };
-  for (int32_t i = 0; i < kFarPanels; ++i) prefetch_panel<_MM_HINT_T1>(tile, W, a, at(i));
-  prefetch_panel<_MM_HINT_T0>(tile, W, a, at(0));
-  for (int32_t i = 0; i < n; ++i) {
-    prefetch_panel<_MM_HINT_T1>(tile, W, a, at(i + kFarPanels));
-    prefetch_panel<_MM_HINT_T0>(tile, W, a, at(i + 1));
-    const SparsePanel& P = a.panels[at(i)];
-    const uint8_t* blk = tile + static_cast<size_t>(P.panel) * Tl::block_bytes(W);
+  for_each_panel<W>(tile, a, [&](const SparsePanel& P, const uint8_t* blk) {
     const uint8_t* rows = blk + Tl::row_offset(W, 0);
     __m256i acc[8];
     #pragma GCC unroll 8
@@ -165,7 +167,7 @@ void tile_narrow(const uint8_t* tile, const SparseActsView& a, float* y) {
       yv[i] = _mm256_fmadd_ps(m, sx, yv[i]);
       yv[i] = _mm256_fmadd_ps(_mm256_mul_ps(d, dx), _mm256_cvtepi32_ps(acc[i]), yv[i]);
     }
-  }
+  });
   #pragma GCC unroll 8
   for (int i = 0; i < 8; ++i) _mm256_storeu_ps(y + 8 * i, yv[i]);
 }
