@@ -136,6 +136,7 @@ def main():
     ap.add_argument("--parallel", type=int, default=8)
     ap.add_argument("--ctx-size", type=int, default=1024)
     ap.add_argument("--threads", type=int, default=0, help="server threads (0: its default, the physical cores)")
+    ap.add_argument("--numerics", choices=["exact", "fast"], default=None, help="server --numerics (default: its own)")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--single-seconds", type=float, default=15)
     ap.add_argument("--max-tokens", type=int, default=32)
@@ -153,6 +154,8 @@ def main():
             cmd += ["-m", args.model]
         if args.threads:
             cmd += ["-t", str(args.threads)]
+        if args.numerics:
+            cmd += ["--numerics", args.numerics]
         print("load: starting", " ".join(cmd), flush=True)
         proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
         pid = proc.pid

@@ -26,6 +26,7 @@ struct ModelOptions {
   int32_t ctx = 0;
   int32_t batch = 512;
   std::string sparsity;  // sidecar file
+  std::string numerics = "exact";  // "exact" | "fast" (EngineOptions::numerics)
 };
 
 // ../shared/data next to the repository that holds this binary (build/skim), else the
@@ -65,6 +66,11 @@ inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity
   if (with_sparsity) {
     app->add_option("--sparsity", o.sparsity, "sparsity sidecar from `skim calibrate` (decode skips work)");
   }
+  app->add_option("--numerics", o.numerics,
+                  "dense products: exact = ggml's order, bitwise llama.cpp; fast = one accumulator per output "
+                  "(faster prompt processing and batched decode, last-bit differences)")
+      ->check(CLI::IsMember({"exact", "fast"}))
+      ->capture_default_str();
 }
 
 inline void add_sampling_options(CLI::App* app, SamplingOptions& s) {
@@ -93,6 +99,7 @@ inline Result<Engine> load_engine(const ModelOptions& o) {
   eo.n_ctx = o.ctx;
   eo.n_batch = o.batch;
   eo.sparsity_path = o.sparsity;
+  eo.numerics = o.numerics == "fast" ? Numerics::kFast : Numerics::kExact;
   return Engine::load(eo);
 }
 

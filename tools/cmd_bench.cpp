@@ -55,6 +55,7 @@ void add_bench(CLI::App& root, int& exit_code) {
       j["model_bytes"] = mi.file_bytes;
       j["threads"] = mi.n_threads;
       j["isa"] = mi.isa;
+      j["numerics"] = mi.numerics;
       j["packed_weight_bytes"] = mi.packed_bytes;
       j["peak_rss_bytes"] = rss;
       j["kv_cache_bytes"] = kv_bytes;
@@ -72,7 +73,8 @@ void add_bench(CLI::App& root, int& exit_code) {
     fmt::print("| model | size | threads | isa | test | t/s |\n|---|---:|---:|---|---:|---:|\n");
     for (const auto& t : *r) {
       fmt::print("| {} | {:.1f} MiB | {} | {} | {} | {:.2f} ± {:.2f} |\n", mi.name,
-                 static_cast<double>(mi.file_bytes) / (1 << 20), mi.n_threads, mi.isa, t.test, t.mean, t.stddev);
+                 static_cast<double>(mi.file_bytes) / (1 << 20), mi.n_threads,
+                 mi.numerics == "fast" ? mi.isa + " fast" : mi.isa, t.test, t.mean, t.stddev);
     }
     if (o->roofline) {
       fmt::print("\nread bandwidth {:.2f} GB/s; weights per token {:.1f} MiB; decode roofline {:.1f} tok/s\n", bw / 1e9,

@@ -56,8 +56,8 @@ void add_run(CLI::App& root, int& exit_code) {
     }
     const ModelInfo& mi = engine->info();
     if (o->verbose) {
-      fmt::print(stderr, "model: {} ({}), ctx {}, threads {}, kernels {}\n", mi.name, mi.arch, mi.n_ctx, mi.n_threads,
-                 mi.isa);
+      fmt::print(stderr, "model: {} ({}), ctx {}, threads {}, kernels {}, {} numerics\n", mi.name, mi.arch, mi.n_ctx,
+                 mi.n_threads, mi.isa, mi.numerics);
     }
     auto prompt = engine->tokenize(text, /*add_special=*/true, /*parse_special=*/true);
     auto session = engine->new_session();

@@ -38,11 +38,18 @@ void add_serve(CLI::App& root, int& exit_code) {
   auto o = std::make_shared<Opts>();
   o->s.ctx_size = 2048;
   o->m.batch = 128;
+  o->m.numerics = "fast";  // a server's steps batch sequences: compute-bound, where fast numerics pay
   app->add_option("-m,--model", o->m.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
   app->add_option("-t,--threads", o->m.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   app->add_option("--sparsity", o->m.sparsity,
                   "sparsity sidecar from `skim calibrate`: a step decoding one sequence takes the sparse kernels; "
                   "a step with several sequences or prompt tokens applies the same decisions as masks");
+  app->add_option("--numerics", o->m.numerics,
+                  "dense products: fast = one accumulator per output (batched steps are compute-bound: more "
+                  "throughput); exact = ggml's order, bitwise `skim run`'s default. Both give outputs that do not "
+                  "depend on the other requests in a step")
+      ->check(CLI::IsMember({"exact", "fast"}))
+      ->capture_default_str();
   app->add_option("--host", o->s.host, "address to listen on")->capture_default_str();
   app->add_option("--port", o->s.port, "port to listen on (0: any free port)")->capture_default_str()->check(CLI::Range(0, 65535));
   app->add_option("--parallel", o->s.parallel, "slots: sequences decoded together")->capture_default_str()->check(CLI::Range(1, 256));
@@ -96,8 +103,8 @@ void add_serve(CLI::App& root, int& exit_code) {
       return;
     }
     Server& srv = **server;
-    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {}, {})\n", srv.model_id(), mi.arch, mi.n_threads,
-               mi.isa, mi.sparsity);
+    fmt::print(stderr, "serve: model {} ({}, {} threads, kernels {}, {} numerics, {})\n", srv.model_id(), mi.arch,
+               mi.n_threads, mi.isa, mi.numerics, mi.sparsity);
     fmt::print(stderr, "serve: {} slots x {} positions, queue {}, auth {}\n", o->s.parallel, mi.n_ctx, o->s.max_queue,
                o->s.api_key.empty() ? "off" : "bearer");
     fmt::print(stderr, "serve: listening on http://{}:{}/ (chat page at /, API at /v1)\n", o->s.host, srv.port());

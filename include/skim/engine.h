@@ -18,12 +18,19 @@
 
 namespace skim {
 
+// Numerics of the dense products (kernels.h use_fast_numerics): kExact keeps ggml's order
+// (bitwise llama.cpp); kFast feeds one float accumulator per output from exact per-block
+// integer dots: fewer float operations, faster compute-bound steps (prompt processing,
+// batched decode), last-bit differences from llama.cpp. Both are batch-invariant.
+enum class Numerics { kExact, kFast };
+
 struct EngineOptions {
   std::string model_path;
   int32_t n_threads = 0;  // 0: the number of physical cores
   int32_t n_ctx = 0;      // 0: the model's training context; larger values are capped to it
   int32_t n_batch = 512;  // tokens per forward pass during prompt processing
   std::string sparsity_path;  // a sidecar from `skim calibrate`; empty: dense
+  Numerics numerics = Numerics::kExact;  // kFast falls back to kExact where the ISA has no fast kernels
 };
 
 struct ModelInfo {
@@ -35,6 +42,7 @@ struct ModelInfo {
   int32_t n_ctx = 0;  // the engine's context size
   int32_t n_threads = 0;
   std::string isa;    // kernels chosen for this CPU
+  std::string numerics = "exact";  // "exact" or "fast": what the dense products run (EngineOptions::numerics)
   int64_t packed_bytes = 0;  // row-interleaved weight copies made at load (kernels/packed.h)
   // Bytes of weights a dense decode step reads: every 2-D weight matrix once (the tied
   // embedding counts once, as the output projection; its row lookup is negligible).

@@ -19,7 +19,7 @@ constexpr uint64_t pack(uint32_t gen, uint32_t slot) { return (static_cast<uint6
 }  // namespace
 
 ThreadPool::ThreadPool(int n_threads) : n_threads_(n_threads < 1 ? 1 : n_threads) {
-  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this] { worker(); });
+  for (int i = 1; i < n_threads_; ++i) workers_.emplace_back([this, i] { worker(i); });
 }
 
 ThreadPool::~ThreadPool() {
@@ -29,36 +29,38 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_slots(uint32_t gen) {
+void ThreadPool::run_slots(uint32_t gen, int thread) {
   uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
     if (static_cast<uint32_t>(c >> 32) != gen) return;
     const uint32_t slot = static_cast<uint32_t>(c);
-    if (slot >= static_cast<uint32_t>(n_threads_)) return;
+    const int n_slots = n_slots_.load(std::memory_order_relaxed);
+    if (slot >= static_cast<uint32_t>(n_slots)) return;
     if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    // A successful claim of an unfinished dispatch: task_ is that dispatch's (the caller
-    // publishes a new task only after every slot of the previous one is done).
-    task_(task_ctx_, static_cast<int>(slot), n_threads_);
-    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_threads_) done_.notify_all();
+    // A successful claim of an unfinished dispatch: task_ and n_slots_ are that dispatch's
+    // (the caller publishes a new task only after every slot of the previous one is done).
+    task_(task_ctx_, static_cast<int>(slot), n_slots, thread);
+    if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_slots) done_.notify_all();
     c = claim_.load(std::memory_order_acquire);
   }
 }
 
-void ThreadPool::dispatch(Trampoline t, void* ctx) {
+void ThreadPool::dispatch(Trampoline t, void* ctx, int n_slots) {
   const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
   task_ = t;
   task_ctx_ = ctx;
+  n_slots_.store(n_slots, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
   claim_.store(pack(gen, 1), std::memory_order_release);  // slot 0 is the caller's
   generation_.store(gen, std::memory_order_release);
   generation_.notify_all();
-  t(ctx, 0, n_threads_);
+  t(ctx, 0, n_slots, 0);
   done_.fetch_add(1, std::memory_order_acq_rel);
-  run_slots(gen);  // whatever the workers have not picked up yet
+  run_slots(gen, 0);  // whatever the workers have not picked up yet
   // Wait for slots other threads claimed: spin, yield, then sleep on done_.
   for (int spin = 0;; ++spin) {
     const int d = done_.load(std::memory_order_acquire);
-    if (d == n_threads_) break;
+    if (d == n_slots) break;
     if (spin < kSpinIterations) {
       if (spin % kYieldEvery == kYieldEvery - 1) {
         sched_yield();
@@ -71,7 +73,7 @@ void ThreadPool::dispatch(Trampoline t, void* ctx) {
   }
 }
 
-void ThreadPool::worker() {
+void ThreadPool::worker(int thread) {
   uint32_t seen = 0;
   for (;;) {
     uint32_t g;
@@ -90,7 +92,7 @@ void ThreadPool::worker() {
     }
     seen = g;
     if (stop_.load(std::memory_order_acquire)) return;
-    run_slots(g);
+    run_slots(g, thread);
   }
 }
 

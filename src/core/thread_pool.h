@@ -38,10 +38,37 @@ class ThreadPool {
       fn(0, 1);
       return;
     }
-    auto tramp = [](void* ctx, int slot, int nt) { (*static_cast<std::remove_reference_t<F>*>(ctx))(slot, nt); };
-    dispatch(tramp, &fn);
+    auto tramp = [](void* ctx, int slot, int nt, int) { (*static_cast<std::remove_reference_t<F>*>(ctx))(slot, nt); };
+    dispatch(tramp, &fn, n_threads_);
   }
 
+  // Run fn(slot, n_slots, thread) for every slot in [0, n_slots) and wait; threads claim
+  // slots one at a time until none is left, so with several slots per thread the work
+  // balances itself when a thread is descheduled or slow (the caller keeps claiming).
+  // `thread` (in [0, size())) is the thread running the slot: per-thread scratch is indexed
+  // by it, never by slot. The split depends only on n_slots. fn must not throw.
+  template <class F>
+  void run_many(int n_slots, F&& fn) {
+    if (n_slots <= 0) return;
+    if (n_threads_ == 1 || n_slots == 1) {
+      for (int s = 0; s < n_slots; ++s) fn(s, n_slots, 0);
+      return;
+    }
+    auto tramp = [](void* ctx, int slot, int ns, int thread) {
+      (*static_cast<std::remove_reference_t<F>*>(ctx))(slot, ns, thread);
+    };
+    dispatch(tramp, &fn, n_slots);
+  }
+  // Split [0, n) into n_slots contiguous chunks claimed as in run_many: fn(begin, end, thread).
+  template <class F>
+  void parallel_for_many(int64_t n, int n_slots, F&& fn) {
+    if (n <= 0) return;
+    if (n_slots > n) n_slots = static_cast<int>(n);
+    run_many(n_slots, [&](int slot, int ns, int thread) {
+      const int64_t b = n * slot / ns, e = n * (slot + 1) / ns;
+      if (b < e) fn(b, e, thread);
+    });
+  }
   // Split [0, n) into contiguous chunks, one per slot: fn(begin, end, slot).
   template <class F>
   void parallel_for(int64_t n, F&& fn) {
@@ -54,16 +81,17 @@ class ThreadPool {
   }
 
  private:
-  using Trampoline = void (*)(void*, int, int);
-  void dispatch(Trampoline t, void* ctx);
-  void worker();
+  using Trampoline = void (*)(void* ctx, int slot, int n_slots, int thread);
+  void dispatch(Trampoline t, void* ctx, int n_slots);
+  void worker(int thread);
   // Claims and runs unclaimed slots of dispatch `gen` until none is left.
-  void run_slots(uint32_t gen);
+  void run_slots(uint32_t gen, int thread);
 
   int n_threads_;
   std::vector<std::thread> workers_;
   Trampoline task_ = nullptr;  // valid while a dispatch has unfinished slots
   void* task_ctx_ = nullptr;
+  std::atomic<int> n_slots_{0};  // slots of the current dispatch (published by claim_'s release)
   // (generation << 32) | next unclaimed slot: one word, so a claim is tied to its dispatch.
   alignas(64) std::atomic<uint64_t> claim_{0};
   alignas(64) std::atomic<uint32_t> generation_{0};  // workers sleep on this

@@ -131,6 +131,8 @@ void add_avx512(KernelTable& t) {
   slot(t, DType::kQ8_0).gemm = avx512::gemm_q8_0;
   slot(t, DType::kQ4_1).packed_gemm = avx512::packed_gemm_q4_1;
   slot(t, DType::kQ8_0).packed_gemm = avx512::packed_gemm_q8_0;
+  slot(t, DType::kQ4_1).packed_gemm_fast = avx512::packed_gemm_fast_q4_1;
+  slot(t, DType::kQ8_0).packed_gemm_fast = avx512::packed_gemm_fast_q8_0;
   slot(t, DType::kF32).sparse_axpy = avx512::sparse_axpy_f32;
   slot(t, DType::kF16).sparse_axpy = avx512::sparse_axpy_f16;
   slot(t, DType::kQ8_0).sparse_axpy = avx512::sparse_axpy_q8_0;
@@ -176,5 +178,16 @@ KernelTable make_kernel_table(Isa isa) {
 }
 
 KernelTable kernels_for(const CpuFeatures& f) { return make_kernel_table(best_isa(f)); }
+
+bool use_fast_numerics(KernelTable& t) {
+  bool any = false;
+  for (DTypeKernels& k : t.by_type) any = any || k.packed_gemm_fast != nullptr;
+  if (!any) return false;
+  for (DTypeKernels& k : t.by_type) {
+    if (k.packed_gemm_fast != nullptr) k.packed_gemm = k.packed_gemm_fast;
+  }
+  t.fast_numerics = true;
+  return true;
+}
 
 }  // namespace skim::kernels

@@ -60,9 +60,9 @@ using VecDotColsFn = void (*)(int64_t n, const void* w_row, const void* xq, size
 // vec_dot for nc == 1 and to its vec_dot_cols otherwise (for Q4_1 and Q8_0, to vec_dot always).
 using GemmFn = void (*)(int64_t n, const void* w, size_t w_stride, int64_t nr, const void* xq,
                         size_t xq_stride, int nc, float* y, size_t ldy);
-// Rows [8 g0, 8 g1) of a row-interleaved matrix (kernels/packed.h; n columns) times nc
-// (1..kGemmCols) prepared activation rows: y[c * ldy + r] for the absolute row r, bitwise
-// the same table's vec_dot of the unpacked row.
+// Rows [8 g0, 8 g1) of a row-interleaved matrix (kernels/packed.h; n columns) times nc >= 1
+// prepared activation rows: y[c * ldy + r] for the absolute row r, bitwise the same table's
+// vec_dot of the unpacked row (in the fast numerics: ref::vec_dot_fast_* of it).
 using PackedGemmFn = void (*)(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq,
                               size_t xq_stride, int nc, float* y, size_t ldy);
 // One weight row (n elements) -> y: [n] f32.
@@ -103,6 +103,7 @@ struct DTypeKernels {
   VecDotColsFn vec_dot_cols = nullptr;
   GemmFn gemm = nullptr;
   PackedGemmFn packed_gemm = nullptr;      // only types with a packed layout (Q4_1, Q8_0; AVX2, AVX-512)
+  PackedGemmFn packed_gemm_fast = nullptr; // the same in the fast numerics (Q4_1, Q8_0; AVX-512)
   DequantizeRowFn dequantize_row = nullptr;
   SparseAxpyFn sparse_axpy = nullptr;      // only types a TransposedMatrix can hold as rows
   SparsePanelFn sparse_panels = nullptr;   // only types with an exact panel layout (Q4_1)
@@ -116,6 +117,8 @@ struct KernelTable {
   AxpyF32Fn axpy_f32 = nullptr;
   SelectActiveFn select_active = nullptr;
   CountActiveFn count_active = nullptr;
+  // Whether packed_gemm runs the fast numerics (use_fast_numerics) rather than ggml's order.
+  bool fast_numerics = false;
 
   const DTypeKernels& operator[](DType t) const { return by_type[static_cast<size_t>(t)]; }
   // Whether weights of type t can be multiplied (activation-only types Q8_1/Q8_K cannot).
@@ -127,6 +130,17 @@ struct KernelTable {
 KernelTable make_kernel_table(Isa isa);
 // The best table for this CPU: make_kernel_table(best_isa(f)).
 KernelTable kernels_for(const CpuFeatures& f);
+
+// Numerics of the dense products on packed weights (EngineOptions::numerics):
+//  exact — ggml's vec_dot order (8 float lanes per output), bitwise llama.cpp's;
+//  fast  — one float accumulator per output fed by exact per-block integer dots
+//          (ref::vec_dot_fast_*): 8x fewer float operations, so compute-bound steps
+//          (prompt processing, batched decode) run faster; results differ from llama.cpp's
+//          in the last bits. Both are batch-invariant: an output never depends on which
+//          other activation rows share the product.
+// Switches t's packed products to the fast kernels where the ISA has them (then sets
+// t.fast_numerics); returns whether it did (false: t keeps the exact kernels).
+bool use_fast_numerics(KernelTable& t);
 
 // ---- matmul -------------------------------------------------------------------------------
 
@@ -156,6 +170,17 @@ PreparedActs prepare_acts(const KernelTable& k, ThreadPool& pool, DType w_type, 
 // a tiled kernel) of row r and activation row t. No allocation.
 void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w,
                      const PreparedActs& x, float* y);
+
+// Several products of the same prepared activations (q/k/v, gate/up): y_i: [T, rows_i] =
+// x · w_iᵀ. One parallel region for all of them when every matrix has a packed copy (fewer
+// synchronizations, and the threads balance across the products), else matmul_prepared
+// each. Outputs are those of matmul_prepared.
+struct MatmulOut {
+  const TensorView* w;
+  float* y;
+};
+void matmul_prepared_many(const KernelTable& k, ThreadPool& pool, std::span<const MatmulOut> outs,
+                          const PreparedActs& x);
 
 // y: [T, rows] = x: [T, cols] · wᵀ, w: [rows, cols]: prepare_acts + matmul_prepared.
 void matmul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x, float* y,

@@ -9,7 +9,8 @@
 // activation row (the ISA's tile of several weight rows x 1 column).
 // A matrix with a row-interleaved copy (TensorView::packed, kernels/packed.h) runs on the
 // table's packed_gemm instead, split across threads in 8-row groups.
-// Every output is bitwise the table's vec_dot of its weight row and activation row.
+// Every output is bitwise the table's vec_dot of its weight row and activation row (with
+// fast numerics, packed products are ref::vec_dot_fast_* instead; kernels.h).
 // No allocation; the caller provides scratch.
 #include <algorithm>
 
@@ -29,35 +30,58 @@ constexpr int64_t kColChunk = 64;  // activation rows per pass over the weight r
 constexpr int64_t kMinParallelWork = 16 * 1024;
 
 // The same product on a row-interleaved copy (packed.h): threads take runs of 8-row
-// groups; T > 1 is blocked as in matmul_prepared (kColChunk activation rows per pass over
-// chunks of kRowChunk rows), so each group is read from memory once per pass.
-void matmul_packed(PackedGemmFn gemm, ThreadPool& pool, const TensorView& w, const PreparedActs& x, float* y) {
-  const int64_t rows = w.rows(), cols = w.cols(), T = x.T, groups = rows / kPackRows;
+// groups. The exact kernels keep 2 activation rows in registers: T > 1 is blocked as in
+// matmul_prepared (kColChunk activation rows per pass over chunks of kRowChunk rows), so
+// each group is read from memory once per pass. The fast kernels keep kFastCols rows:
+// T <= kFastCols is one call per thread (the weights stream once), larger T walks chunks
+// of kFastGroupChunk groups (kept in L1/L2) with kFastCols rows per call.
+constexpr int64_t kFastCols = 8;
+constexpr int64_t kFastGroupChunk = 8;
+
+// Groups [g0, g1) of a packed product, all T activation rows, on one thread.
+void packed_range(PackedGemmFn gemm, bool fast, const TensorView& w, const PreparedActs& x, float* y, int64_t g0,
+                  int64_t g1) {
+  const int64_t rows = w.rows(), cols = w.cols(), T = x.T;
   const size_t xs = x.row_bytes, ldy = static_cast<size_t>(rows);
-  constexpr int64_t kGroupChunk = kRowChunk / kPackRows;
-  auto work = [&](int64_t g0, int64_t g1) {
-    if (T == 1) {
-      gemm(cols, w.packed, g0, g1, x.data, xs, 1, y, ldy);
-      return;
-    }
-    for (int64_t tc = 0; tc < T; tc += kColChunk) {
-      const int64_t te = std::min(T, tc + kColChunk);
-      for (int64_t gc = g0; gc < g1; gc += kGroupChunk) {
-        const int64_t ge = std::min(g1, gc + kGroupChunk);
-        for (int64_t t = tc; t < te; t += kGemmCols) {
-          const int nc = static_cast<int>(std::min<int64_t>(kGemmCols, te - t));
-          gemm(cols, w.packed, gc, ge, x.data + static_cast<size_t>(t) * xs, xs, nc, y + t * rows, ldy);
-        }
+  const int64_t group_chunk = fast ? kFastGroupChunk : kRowChunk / kPackRows;
+  const int64_t per_call = fast ? kFastCols : kGemmCols;
+  if (T == 1 || (fast && T <= kFastCols)) {
+    gemm(cols, w.packed, g0, g1, x.data, xs, static_cast<int>(T), y, ldy);
+    return;
+  }
+  for (int64_t tc = 0; tc < T; tc += kColChunk) {
+    const int64_t te = std::min(T, tc + kColChunk);
+    for (int64_t gc = g0; gc < g1; gc += group_chunk) {
+      const int64_t ge = std::min(g1, gc + group_chunk);
+      for (int64_t t = tc; t < te; t += per_call) {
+        const int nc = static_cast<int>(std::min(per_call, te - t));
+        gemm(cols, w.packed, gc, ge, x.data + static_cast<size_t>(t) * xs, xs, nc, y + t * rows, ldy);
       }
     }
-  };
+  }
+}
+
+// Slots (ThreadPool::run_many) for a packed product of `groups` 8-row groups: runs of at
+// least kMinSlotGroups groups, at most kMaxSlotsPerThread per thread. Several slots per
+// thread let the pool rebalance when a thread is descheduled (a server shares its cores
+// with its connections); outputs do not depend on the split.
+constexpr int64_t kMinSlotGroups = 16;
+constexpr int64_t kMaxSlotsPerThread = 8;
+int packed_slots(int64_t groups, int n_threads) {
+  return static_cast<int>(std::clamp<int64_t>(groups / kMinSlotGroups, 1, kMaxSlotsPerThread * n_threads));
+}
+
+void matmul_packed(PackedGemmFn gemm, bool fast, ThreadPool& pool, const TensorView& w, const PreparedActs& x,
+                   float* y) {
+  const int64_t rows = w.rows(), cols = w.cols(), T = x.T, groups = rows / kPackRows;
+  auto work = [&](int64_t g0, int64_t g1) { packed_range(gemm, fast, w, x, y, g0, g1); };
   if (pool.size() == 1 || rows * cols * T < kMinParallelWork) {
     work(0, groups);
     return;
   }
-  pool.run([&](int ti, int n) {
-    const int64_t per = (groups + n - 1) / n;
-    const int64_t g0 = std::min(groups, ti * per), g1 = std::min(groups, (ti + 1) * per);
+  const int ns = packed_slots(groups, pool.size());
+  pool.run_many(ns, [&](int slot, int n, int) {
+    const int64_t g0 = groups * slot / n, g1 = groups * (slot + 1) / n;
     if (g0 < g1) work(g0, g1);
   });
 }
@@ -130,7 +154,7 @@ void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w
   };
 
   if (w.packed != nullptr && kt.packed_gemm != nullptr) {
-    matmul_packed(kt.packed_gemm, pool, w, x, y);
+    matmul_packed(kt.packed_gemm, k.fast_numerics, pool, w, x, y);
     return;
   }
   const int nt = pool.size();
@@ -144,6 +168,33 @@ void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w
     const int64_t r0 = std::min(rows, ti * per * kRowTile);
     const int64_t r1 = std::min(rows, (ti + 1) * per * kRowTile);
     if (r0 < r1) work(r0, r1);
+  });
+}
+
+void matmul_prepared_many(const KernelTable& k, ThreadPool& pool, std::span<const MatmulOut> outs,
+                          const PreparedActs& x) {
+  constexpr size_t kMaxOuts = 8;
+  bool one_region = pool.size() > 1 && outs.size() <= kMaxOuts;
+  for (const MatmulOut& o : outs) {
+    SKIM_CHECK(o.w->cols() == x.cols && x.type == vec_dot_type(o.w->type));
+    one_region = one_region && o.w->packed != nullptr && k[o.w->type].packed_gemm != nullptr;
+  }
+  if (!one_region) {
+    for (const MatmulOut& o : outs) matmul_prepared(k, pool, *o.w, x, o.y);
+    return;
+  }
+  // Slots of every product, back to back: product i owns slots [first[i], first[i + 1]).
+  int first[kMaxOuts + 1] = {0};
+  for (size_t i = 0; i < outs.size(); ++i) {
+    first[i + 1] = first[i] + packed_slots(outs[i].w->rows() / kPackRows, pool.size());
+  }
+  pool.run_many(first[outs.size()], [&](int slot, int, int) {
+    size_t i = 0;
+    while (slot >= first[i + 1]) ++i;
+    const TensorView& w = *outs[i].w;
+    const int64_t groups = w.rows() / kPackRows, n = first[i + 1] - first[i], s = slot - first[i];
+    const int64_t g0 = groups * s / n, g1 = groups * (s + 1) / n;
+    if (g0 < g1) packed_range(k[w.type].packed_gemm, k.fast_numerics, w, x, outs[i].y, g0, g1);
   });
 }
 

@@ -85,7 +85,12 @@ void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const Atten
   // shapes allow it (k % 16 == 0, m % 4 == 0), else with ggml_vec_dot_f16 row by row.
   // The batch here is one run: llama.cpp would have evaluated each sequence alone.
   using kernels::F16DotOrder;
-  pool.parallel_for(rows * s.n_head, [&](int64_t begin, int64_t end, int ti) {
+  // Jobs in runs of about kJobsPerSlot, claimed dynamically (a descheduled thread's share
+  // is taken over); scratch is per thread.
+  constexpr int64_t kJobsPerSlot = 4;
+  const int64_t n_jobs = rows * s.n_head;
+  const int n_slots = static_cast<int>(std::clamp<int64_t>(n_jobs / kJobsPerSlot, 1, 8 * pool.size()));
+  pool.parallel_for_many(n_jobs, n_slots, [&](int64_t begin, int64_t end, int ti) {
     // Jobs are (global row, head) in row order; walk the runs alongside.
     size_t ri = 0;
     int64_t run_start = 0;  // global row of runs[ri]'s first row
@@ -95,9 +100,10 @@ void attention_multi(const kernels::OpsTable& ops, ThreadPool& pool, const Atten
       const AttentionRun& r = runs[ri];
       const int32_t t = static_cast<int32_t>(row - run_start);
       const int32_t h = static_cast<int32_t>(job % s.n_head);
+      const bool tb = s.fast || r.T >= 2;
       const F16DotOrder kq =
-          r.T >= 2 && hd % kernels::kOpsLanes == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
-      const F16DotOrder kqv = r.T >= 2 && hd % 4 == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
+          tb && hd % kernels::kOpsLanes == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
+      const F16DotOrder kqv = tb && hd % 4 == 0 ? F16DotOrder::kTinyBlas : F16DotOrder::kVecDotF16;
       const size_t kv_off = static_cast<size_t>(h / group) * hd;
       const size_t q_off = static_cast<size_t>(t) * q_dim + static_cast<size_t>(h) * hd;
       if (r.head_mask && !r.head_mask[static_cast<size_t>(t) * s.n_head + static_cast<size_t>(h)]) {

@@ -65,6 +65,10 @@ int64_t mask_neurons_by_gate(const float* gate, float* up, int64_t n, float thre
 struct AttentionShape {
   int32_t n_head, n_head_kv, head_dim;
   float scale;  // usually 1/sqrt(head_dim)
+  // Fast numerics (kernels.h use_fast_numerics): both f16 products take tinyBLAS's order
+  // (one 16-lane accumulator) whenever the shape allows, whatever the run's length, instead
+  // of following llama.cpp's choice (ggml_vec_dot_f16's 4 x 16 lanes for one-token runs).
+  bool fast = false;
 };
 size_t attention_scratch_floats(int32_t n_ctx, int32_t head_dim);
 void attention(const kernels::OpsTable& ops, ThreadPool& pool, const AttentionShape& s, const float* q,

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "core/log.h"
 #include "core/sha256.h"
 #include "model/registry.h"
 #include "sparsity/sidecar.h"
@@ -36,6 +37,9 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   const CpuFeatures cpu = CpuFeatures::detect();
   const kernels::Isa isa = kernels::best_isa(cpu);
   impl->kt = kernels::make_kernel_table(isa);
+  if (opt.numerics == Numerics::kFast && !kernels::use_fast_numerics(impl->kt)) {
+    log_warn("no fast-numerics kernels for {}: the dense products keep ggml's order", kernels::isa_name(isa));
+  }
   impl->ops = kernels::make_ops_table(isa);
   impl->packed = pack_model_weights(*impl->model, impl->kt);
   const int32_t n_threads = opt.n_threads > 0 ? opt.n_threads : std::max(1, cpu.physical_cores);
@@ -57,6 +61,7 @@ Result<Engine> Engine::load(const EngineOptions& opt) {
   mi.n_ctx = opt.n_ctx > 0 ? std::min(opt.n_ctx, hp.n_ctx_train) : hp.n_ctx_train;
   mi.n_threads = n_threads;
   mi.isa = std::string(kernels::isa_name(isa));
+  mi.numerics = impl->kt.fast_numerics ? "fast" : "exact";
   mi.packed_bytes = static_cast<int64_t>(impl->packed.bytes);
   if (!opt.sparsity_path.empty()) {
     SKIM_TRY(std::string sha, sha256_file(opt.model_path));

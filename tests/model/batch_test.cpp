@@ -18,19 +18,25 @@
 namespace skim {
 namespace {
 
-const Engine& engine() {
-  static std::unique_ptr<Engine> e = [] {
-    EngineOptions o;
-    o.model_path = testing::default_model_path();
-    o.n_ctx = 1024;
-    o.n_threads = 2;  // two threads: attention jobs of one run split across threads
-    auto r = Engine::load(o);
-    if (!r) {
-      ADD_FAILURE() << "cannot load " << o.model_path << ": " << r.error().message;
-      std::abort();
-    }
-    return std::make_unique<Engine>(std::move(*r));
-  }();
+Engine load_engine(Numerics numerics) {
+  EngineOptions o;
+  o.model_path = testing::default_model_path();
+  o.n_ctx = 1024;
+  o.n_threads = 2;  // two threads: attention jobs of one run split across threads
+  o.numerics = numerics;
+  auto r = Engine::load(o);
+  if (!r) {
+    ADD_FAILURE() << "cannot load " << o.model_path << ": " << r.error().message;
+    std::abort();
+  }
+  return std::move(*r);
+}
+
+// One engine per numerics, loaded on first use.
+const Engine& engine(Numerics numerics = Numerics::kExact) {
+  static std::unique_ptr<Engine> exact, fast;
+  std::unique_ptr<Engine>& e = numerics == Numerics::kFast ? fast : exact;
+  if (!e) e = std::make_unique<Engine>(load_engine(numerics));
   return *e;
 }
 
@@ -58,8 +64,8 @@ struct Trace {
 };
 
 // Greedy decoding of one prompt alone: Session::eval, one token per step.
-Trace alone(const std::string& prompt, int32_t steps) {
-  const Engine& e = engine();
+Trace alone(const std::string& prompt, int32_t steps, Numerics numerics = Numerics::kExact) {
+  const Engine& e = engine(numerics);
   auto s = e.new_session(256);
   Trace t;
   EXPECT_TRUE(s->eval(e.tokenize(prompt, true, true)).ok());
@@ -73,12 +79,11 @@ Trace alone(const std::string& prompt, int32_t steps) {
   return t;
 }
 
-TEST(Batch, DecodingTogetherMatchesDecodingAlone) {
-  if (!testing::have_default_model()) GTEST_SKIP() << "no model";
-  const Engine& e = engine();
+void check_together_matches_alone(Numerics numerics) {
+  const Engine& e = engine(numerics);
   constexpr int32_t kSteps = 12;
   std::vector<Trace> ref;
-  for (const auto& p : kPrompts) ref.push_back(alone(p, kSteps));
+  for (const auto& p : kPrompts) ref.push_back(alone(p, kSteps, numerics));
 
   auto batch = e.new_batch(16, 8, 256);
   std::vector<std::unique_ptr<Session>> ss;
@@ -100,9 +105,21 @@ TEST(Batch, DecodingTogetherMatchesDecodingAlone) {
     ASSERT_TRUE(batch->decode(ptrs, toks).ok());
   }
   for (size_t i = 0; i < ss.size(); ++i) EXPECT_EQ(got[i].tokens, ref[i].tokens) << kPrompts[i];
-  std::printf("[ batch ] max |logit difference| batched vs alone over %d steps x %zu sequences: %g\n", kSteps,
-              ss.size(), static_cast<double>(worst));
+  std::printf("[ batch ] %s numerics: max |logit difference| batched vs alone over %d steps x %zu sequences: %g\n",
+              e.info().numerics.c_str(), kSteps, ss.size(), static_cast<double>(worst));
   EXPECT_EQ(worst, 0.0f);
+}
+
+TEST(Batch, DecodingTogetherMatchesDecodingAlone) {
+  if (!testing::have_default_model()) GTEST_SKIP() << "no model";
+  check_together_matches_alone(Numerics::kExact);
+}
+
+// The fast numerics are batch-invariant too (one accumulator chain per output, whatever
+// the tile width), so sequences decoded together still match decoding alone bitwise.
+TEST(Batch, FastNumericsDecodingTogetherMatchesDecodingAlone) {
+  if (!testing::have_default_model()) GTEST_SKIP() << "no model";
+  check_together_matches_alone(Numerics::kFast);
 }
 
 TEST(Batch, EngineDecodeStepIsBatchedAndGrows) {

@@ -32,7 +32,7 @@ TEST(ServeCommand, SparseGreedyOutputEqualsSkimRunSparse) {
   const std::string sidecar = dir + "/serve_teal30.skim";
   auto cal = run_command(skim_binary() + " calibrate --method teal --sparsity 0.3 --tokens 512 -t 1 -o " + sidecar);
   ASSERT_EQ(cal.exit_code, 0) << cal.err;
-  ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q", "--sparsity", sidecar});
+  ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q", "--sparsity", sidecar, "--numerics", "exact"});
   ASSERT_GT(srv.port(), 0) << srv.log();
   const std::string prompt = "The three primary colors are";
   auto run = run_command(skim_binary() + " run -t 1 --temp 0 -n 16 --json --sparsity " + sidecar + " -p '" + prompt + "'");
@@ -47,12 +47,15 @@ TEST(ServeCommand, SparseGreedyOutputEqualsSkimRunSparse) {
               parse_json(dense.out)["text"].dump().c_str());
 }
 
-TEST(ServeCommand, GreedyOutputEqualsSkimRun) {
-  ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q"});
+// `skim serve` defaults to the fast numerics, `skim run` to the exact ones: with the same
+// --numerics on both, the API's greedy output is `skim run`'s, in either numerics.
+void check_greedy_output_equals_skim_run(const std::string& numerics) {
+  ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q", "--numerics", numerics});
   ASSERT_GT(srv.port(), 0) << srv.log();
   // Plain completion.
   const std::string prompt = "The three primary colors are";
-  auto run = run_command(skim_binary() + " run -t 1 --temp 0 -n 16 --json -p '" + prompt + "'");
+  const std::string run_cmd = skim_binary() + " run -t 1 --temp 0 -n 16 --json --numerics " + numerics;
+  auto run = run_command(run_cmd + " -p '" + prompt + "'");
   ASSERT_EQ(run.exit_code, 0) << run.err;
   json ref = parse_json(run.out);
   json api = parse_json(
@@ -63,7 +66,7 @@ TEST(ServeCommand, GreedyOutputEqualsSkimRun) {
   EXPECT_EQ(api["usage"]["prompt_tokens"], ref["prompt_tokens"]);
   // Chat: one user message through the model's template, both ways.
   const std::string question = "What is the capital of France?";
-  auto chat_run = run_command(skim_binary() + " run -t 1 --chat --temp 0 -n 16 --json -p '" + question + "'");
+  auto chat_run = run_command(run_cmd + " --chat -p '" + question + "'");
   ASSERT_EQ(chat_run.exit_code, 0) << chat_run.err;
   json chat_ref = parse_json(chat_run.out);
   json chat_api = parse_json(post_json(srv.port(), "/v1/chat/completions",
@@ -79,6 +82,9 @@ TEST(ServeCommand, GreedyOutputEqualsSkimRun) {
   EXPECT_TRUE(s.done);
   EXPECT_EQ(stream_text(s), chat_ref["text"].get<std::string>());
 }
+
+TEST(ServeCommand, GreedyOutputEqualsSkimRun) { check_greedy_output_equals_skim_run("exact"); }
+TEST(ServeCommand, FastNumericsGreedyOutputEqualsSkimRun) { check_greedy_output_equals_skim_run("fast"); }
 
 TEST(ServeCommand, SigtermDrainsInFlightRequests) {
   ServeProcess srv({"--parallel", "2", "--ctx-size", "256"});

@@ -51,6 +51,12 @@ float vec_dot_q4_k(int64_t n, const void* w, const void* xq);  // x Q8_K
 float vec_dot_q5_k(int64_t n, const void* w, const void* xq);  // x Q8_K
 float vec_dot_q6_k(int64_t n, const void* w, const void* xq);  // x Q8_K
 
+// The fast numerics (KernelTable::fast_numerics, vec_dot_fast.cpp): one float accumulator,
+// per block b in order acc = fma(float(exact integer dot), d_w * d_x, acc), then for Q4_1
+// acc = fma(m_w, s_x, acc). Not ggml's order (which keeps 8 lanes); as accurate.
+float vec_dot_fast_q4_1(int64_t n, const void* w, const void* xq);  // x Q8_1
+float vec_dot_fast_q8_0(int64_t n, const void* w, const void* xq);  // x Q8_0
+
 float dot_f32(const float* a, const float* b, int64_t n);
 void axpy_f32(float a, const float* x, float* y, int64_t n);
 

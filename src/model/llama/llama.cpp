@@ -176,7 +176,13 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
       return;
     }
     const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, w0.type, x, n, w0.cols(), scratch);
-    for (const auto& [w, y] : outs) kernels::matmul_prepared(kt, ctx.pool, *w, xq, y);
+    kernels::MatmulOut mo[4];
+    size_t no = 0;
+    for (const auto& [w, y] : outs) {
+      SKIM_CHECK(no < 4);
+      mo[no++] = {w, y};
+    }
+    kernels::matmul_prepared_many(kt, ctx.pool, std::span<const kernels::MatmulOut>(mo, no), xq);
   };
   // Sparse decode (single token with a sparsity policy): the active channels of an input.
   const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
@@ -248,7 +254,7 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
   }
 
   const layers::AttentionShape ashape{hp_.n_head, hp_.n_head_kv, hp_.head_dim,
-                                      1.0f / std::sqrt(static_cast<float>(hp_.head_dim))};
+                                      1.0f / std::sqrt(static_cast<float>(hp_.head_dim)), kt.fast_numerics};
   for (int32_t il = 0; il < hp_.n_layer; ++il) {
     const LayerWeights& L = w_.layers[static_cast<size_t>(il)];
     // --- attention block ---

@@ -29,4 +29,11 @@ void packed_gemm_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, con
 void packed_gemm_q8_0(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride, int nc,
                       float* y, size_t ldy);
 
+// The same products in the fast numerics (packed_gemm_fast.cpp; any nc >= 1): bitwise
+// ref::vec_dot_fast_q4_1 / vec_dot_fast_q8_0 of the unpacked row.
+void packed_gemm_fast_q4_1(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride,
+                           int nc, float* y, size_t ldy);
+void packed_gemm_fast_q8_0(int64_t n, const void* packed, int64_t g0, int64_t g1, const void* xq, size_t x_stride,
+                           int nc, float* y, size_t ldy);
+
 }  // namespace skim::kernels::avx512
