@@ -3,13 +3,14 @@
 
 Usage:
     python3 scripts/load_test.py [--skim build/skim] [--clients 64] [--parallel 8] [--duration 60]
-                                 [--max-tokens 32] [--max-requests 5000] [--threads T] [--rounds R]
+                                 [--max-tokens 128] [--max-requests 5000] [--threads T] [--rounds R]
     python3 scripts/load_test.py --port 8080 --pid PID     # against a server you started
 
 By default it starts `skim serve --parallel P` itself on a free 127.0.0.1 port (and stops it
 with SIGTERM at the end, checking that it exits 0). Then:
   1. single stream: one client, sequential streaming requests for --single-seconds; the
      decode rate of a stream is completion_tokens / (last token time - first token time);
+     measured before and after the load rounds, the baseline is the median of both phases;
   2. load: --clients concurrent streaming clients (chat completions, sampled, random seeds,
      a few prompts) issue requests for --duration seconds or until --max-requests, whichever
      comes first; the requests then in flight run to their end (a round lasts at most
@@ -139,7 +140,7 @@ def main():
     ap.add_argument("--numerics", choices=["exact", "fast"], default=None, help="server --numerics (default: its own)")
     ap.add_argument("--duration", type=float, default=60)
     ap.add_argument("--single-seconds", type=float, default=15)
-    ap.add_argument("--max-tokens", type=int, default=32)
+    ap.add_argument("--max-tokens", type=int, default=128, help="per request (a short chat reply)")
     ap.add_argument("--max-requests", type=int, default=5000, help="per round")
     ap.add_argument("--rounds", type=int, default=1, help="load phases against the same server")
     args = ap.parse_args()
@@ -168,20 +169,28 @@ def main():
                 break
         threading.Thread(target=lambda: [None for _ in proc.stderr], daemon=True).start()  # drain its log
 
-    # Warm-up, then the single-stream baseline.
+    # Warm-up, then the single-stream baseline. It is measured again after the load rounds
+    # and the baseline is the median over both phases: on a shared machine the memory
+    # bandwidth a lone (memory-bound) stream gets drifts over minutes.
     stream_request(port, "Hello", 4, 1)
-    singles, t_end = [], time.time() + args.single_seconds
-    while time.time() < t_end or not singles:
-        r = stream_request(port, random.choice(PROMPTS), args.max_tokens, random.randrange(1 << 30))
-        if r["error"] is None and r["tokens"] > 1 and r["last"] > r["first"]:
-            singles.append((r["tokens"] - 1) / (r["last"] - r["first"]))
-    single = statistics.median(singles)
-    print(f"load: single stream: {single:.1f} tok/s decode (median of {len(singles)} requests)", flush=True)
+
+    def single_phase(label):
+        rates, t_end = [], time.time() + args.single_seconds
+        while time.time() < t_end or not rates:
+            r = stream_request(port, random.choice(PROMPTS), args.max_tokens, random.randrange(1 << 30))
+            if r["error"] is None and r["tokens"] > 1 and r["last"] > r["first"]:
+                rates.append((r["tokens"] - 1) / (r["last"] - r["first"]))
+        print(f"load: single stream {label}: {statistics.median(rates):.1f} tok/s decode (median of {len(rates)} "
+              f"requests)", flush=True)
+        return rates
+
+    singles = single_phase("before")
 
     # The load phase, --rounds times against the same server (RSS after each round shows
     # whether memory keeps growing; the first round also touches every slot's cache).
     total_errors = 0
     rss_rounds = []
+    round_rates = []
     rss_start = rss_kb(pid) if pid else None
     for rnd in range(1, args.rounds + 1):
         m0 = metrics(port)
@@ -234,12 +243,19 @@ def main():
             print(f"load: server RSS start {rss_start / 1024:.1f} MiB, end of round {rss_end / 1024:.1f} MiB, "
                   f"peak {rss_peak / 1024:.1f} MiB")
         print(f"load: aggregate generated {aggregate:.1f} tok/s (client view, {tokens} tokens, prompt time "
-              f"included) = {aggregate / single:.2f}x the single stream's {single:.1f} tok/s")
-        print(f"load: server decode {server_decode:.1f} tok/s inside decode steps = {server_decode / single:.2f}x "
-              f"single; {d_rows / d_steps if d_steps else 0:.2f} sequences per decode step on average", flush=True)
+              f"included); server decode {server_decode:.1f} tok/s inside decode steps (steps with prompt "
+              f"chunks included); {d_rows / d_steps if d_steps else 0:.2f} sequences per decode step on average",
+              flush=True)
+        round_rates.append((rnd, aggregate, server_decode))
     if pid and len(rss_rounds) > 1:
         print("load: RSS after each round: " + ", ".join(f"{r / 1024:.1f}" for r in rss_rounds) + " MiB")
     errors = total_errors
+    singles += single_phase("after")
+    single = statistics.median(singles)
+    print(f"load: single stream baseline {single:.1f} tok/s (median of {len(singles)} requests, before and after)")
+    for rnd, aggregate, server_decode in round_rates:
+        print(f"load: round {rnd}: aggregate {aggregate:.1f} tok/s = {aggregate / single:.2f}x single (client view); "
+              f"server decode {server_decode:.1f} tok/s = {server_decode / single:.2f}x single", flush=True)
 
     rc = 0 if not errors else 1
     if proc:

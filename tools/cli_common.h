@@ -68,7 +68,7 @@ inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity
   }
   app->add_option("--numerics", o.numerics,
                   "dense products: exact = ggml's order, bitwise llama.cpp; fast = one accumulator per output "
-                  "(faster prompt processing and batched decode, last-bit differences)")
+                  "(faster prompt processing and batched decode; not llama.cpp's numbers bit for bit)")
       ->check(CLI::IsMember({"exact", "fast"}))
       ->capture_default_str();
 }

@@ -38,16 +38,15 @@ void add_serve(CLI::App& root, int& exit_code) {
   auto o = std::make_shared<Opts>();
   o->s.ctx_size = 2048;
   o->m.batch = 128;
-  o->m.numerics = "fast";  // a server's steps batch sequences: compute-bound, where fast numerics pay
   app->add_option("-m,--model", o->m.model, "GGUF file or known model name (default: smollm2-135m, pulled if missing)");
   app->add_option("-t,--threads", o->m.threads, "threads (default: physical cores)")->check(CLI::Range(0, 1024));
   app->add_option("--sparsity", o->m.sparsity,
                   "sparsity sidecar from `skim calibrate`: a step decoding one sequence takes the sparse kernels; "
                   "a step with several sequences or prompt tokens applies the same decisions as masks");
   app->add_option("--numerics", o->m.numerics,
-                  "dense products: fast = one accumulator per output (batched steps are compute-bound: more "
-                  "throughput); exact = ggml's order, bitwise `skim run`'s default. Both give outputs that do not "
-                  "depend on the other requests in a step")
+                  "dense products: exact = ggml's order (llama.cpp's numbers); fast = one accumulator per output, "
+                  "about 1.6x the throughput of batched steps, outputs no longer llama.cpp's bit for bit. Either "
+                  "way a request's output does not depend on the other requests in a step")
       ->check(CLI::IsMember({"exact", "fast"}))
       ->capture_default_str();
   app->add_option("--host", o->s.host, "address to listen on")->capture_default_str();

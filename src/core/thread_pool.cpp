@@ -14,7 +14,15 @@ namespace {
 constexpr int kSpinIterations = 20000;
 constexpr int kYieldEvery = 256;
 
-constexpr uint64_t pack(uint32_t gen, uint32_t slot) { return (static_cast<uint64_t>(gen) << 32) | slot; }
+// The claim word: generation (32 bits) | slot count (16) | next unclaimed slot (16). The
+// count travels in the same word as the claim, so a thread holding a stale word can never
+// pair it with another dispatch's count (a successful CAS proves the whole word current).
+constexpr uint64_t pack(uint32_t gen, uint32_t n_slots, uint32_t slot) {
+  return (static_cast<uint64_t>(gen) << 32) | (static_cast<uint64_t>(n_slots) << 16) | slot;
+}
+constexpr uint32_t gen_of(uint64_t c) { return static_cast<uint32_t>(c >> 32); }
+constexpr uint32_t count_of(uint64_t c) { return static_cast<uint32_t>(c >> 16) & 0xFFFF; }
+constexpr uint32_t slot_of(uint64_t c) { return static_cast<uint32_t>(c) & 0xFFFF; }
 
 }  // namespace
 
@@ -32,13 +40,13 @@ ThreadPool::~ThreadPool() {
 void ThreadPool::run_slots(uint32_t gen, int thread) {
   uint64_t c = claim_.load(std::memory_order_acquire);
   for (;;) {
-    if (static_cast<uint32_t>(c >> 32) != gen) return;
-    const uint32_t slot = static_cast<uint32_t>(c);
-    const int n_slots = n_slots_.load(std::memory_order_relaxed);
+    if (gen_of(c) != gen) return;
+    const uint32_t slot = slot_of(c);
+    const int n_slots = static_cast<int>(count_of(c));
     if (slot >= static_cast<uint32_t>(n_slots)) return;
     if (!claim_.compare_exchange_weak(c, c + 1, std::memory_order_acq_rel, std::memory_order_acquire)) continue;
-    // A successful claim of an unfinished dispatch: task_ and n_slots_ are that dispatch's
-    // (the caller publishes a new task only after every slot of the previous one is done).
+    // A successful claim of an unfinished dispatch: task_ is that dispatch's (the caller
+    // publishes a new task only after every slot of the previous one is done).
     task_(task_ctx_, static_cast<int>(slot), n_slots, thread);
     if (done_.fetch_add(1, std::memory_order_acq_rel) + 1 == n_slots) done_.notify_all();
     c = claim_.load(std::memory_order_acquire);
@@ -49,9 +57,8 @@ void ThreadPool::dispatch(Trampoline t, void* ctx, int n_slots) {
   const uint32_t gen = generation_.load(std::memory_order_relaxed) + 1;
   task_ = t;
   task_ctx_ = ctx;
-  n_slots_.store(n_slots, std::memory_order_relaxed);
   done_.store(0, std::memory_order_relaxed);
-  claim_.store(pack(gen, 1), std::memory_order_release);  // slot 0 is the caller's
+  claim_.store(pack(gen, static_cast<uint32_t>(n_slots), 1), std::memory_order_release);  // slot 0 is the caller's
   generation_.store(gen, std::memory_order_release);
   generation_.notify_all();
   t(ctx, 0, n_slots, 0);

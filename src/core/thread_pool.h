@@ -42,14 +42,17 @@ class ThreadPool {
     dispatch(tramp, &fn, n_threads_);
   }
 
-  // Run fn(slot, n_slots, thread) for every slot in [0, n_slots) and wait; threads claim
+  // Run fn(slot, n_slots, thread) for every slot in [0, n_slots) (n_slots is capped to
+  // kMaxSlots) and wait; threads claim
   // slots one at a time until none is left, so with several slots per thread the work
   // balances itself when a thread is descheduled or slow (the caller keeps claiming).
   // `thread` (in [0, size())) is the thread running the slot: per-thread scratch is indexed
   // by it, never by slot. The split depends only on n_slots. fn must not throw.
+  static constexpr int kMaxSlots = 0xFFFF;
   template <class F>
   void run_many(int n_slots, F&& fn) {
     if (n_slots <= 0) return;
+    if (n_slots > kMaxSlots) n_slots = kMaxSlots;
     if (n_threads_ == 1 || n_slots == 1) {
       for (int s = 0; s < n_slots; ++s) fn(s, n_slots, 0);
       return;
@@ -91,8 +94,8 @@ class ThreadPool {
   std::vector<std::thread> workers_;
   Trampoline task_ = nullptr;  // valid while a dispatch has unfinished slots
   void* task_ctx_ = nullptr;
-  std::atomic<int> n_slots_{0};  // slots of the current dispatch (published by claim_'s release)
-  // (generation << 32) | next unclaimed slot: one word, so a claim is tied to its dispatch.
+  // (generation << 32) | (slot count << 16) | next unclaimed slot: one word, so a claim is
+  // tied to its dispatch and its count (thread_pool.cpp).
   alignas(64) std::atomic<uint64_t> claim_{0};
   alignas(64) std::atomic<uint32_t> generation_{0};  // workers sleep on this
   alignas(64) std::atomic<int> done_{0};             // finished slots of the current dispatch

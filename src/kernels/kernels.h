@@ -135,9 +135,11 @@ KernelTable kernels_for(const CpuFeatures& f);
 //  exact — ggml's vec_dot order (8 float lanes per output), bitwise llama.cpp's;
 //  fast  — one float accumulator per output fed by exact per-block integer dots
 //          (ref::vec_dot_fast_*): 8x fewer float operations, so compute-bound steps
-//          (prompt processing, batched decode) run faster; results differ from llama.cpp's
-//          in the last bits. Both are batch-invariant: an output never depends on which
-//          other activation rows share the product.
+//          (prompt processing, batched decode) run faster; products differ from llama.cpp's
+//          in the last bits (and a model's logits by more: activations are re-quantized
+//          to 8 bits before each product, and a last-bit change can flip a rounding).
+// Both are batch-invariant: an output never depends on which other activation rows share
+// the product.
 // Switches t's packed products to the fast kernels where the ISA has them (then sets
 // t.fast_numerics); returns whether it did (false: t keeps the exact kernels).
 bool use_fast_numerics(KernelTable& t);

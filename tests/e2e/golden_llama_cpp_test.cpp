@@ -20,26 +20,45 @@ nlohmann::json load_json(const std::string& name) {
   return nlohmann::json::parse(in);
 }
 
-class Golden : public ::testing::Test {
+// Both numerics. Exact keeps ggml's order (bitwise llama.cpp's products): every top-1 id
+// and greedy continuation must agree. Fast (kernels.h use_fast_numerics) changes the last
+// bits of every product; activations are re-quantized to 8 bits before every product, so
+// those bits flip some roundings and logits move by up to about 1 on this model (as much
+// as llama.cpp's own prefill and decode paths differ): a top-1 id may differ only where
+// llama.cpp's top two are within kFastMargin, and greedy continuations are reported.
+class Golden : public ::testing::TestWithParam<Numerics> {
  protected:
-  static void SetUpTestSuite() {
+  void SetUp() override {
     ASSERT_TRUE(testing::have_default_model()) << "run `make model` first";
-    EngineOptions o;
-    o.model_path = testing::default_model_path();
-    o.n_ctx = 1024;
-    auto e = Engine::load(o);
-    ASSERT_TRUE(e.ok()) << e.error().message;
-    engine_ = new Engine(std::move(*e));
+    Engine*& e = GetParam() == Numerics::kFast ? fast_ : exact_;
+    if (e == nullptr) {
+      EngineOptions o;
+      o.model_path = testing::default_model_path();
+      o.n_ctx = 1024;
+      o.numerics = GetParam();
+      auto r = Engine::load(o);
+      ASSERT_TRUE(r.ok()) << r.error().message;
+      e = new Engine(std::move(*r));
+    }
+    engine_ = e;
   }
   static void TearDownTestSuite() {
-    delete engine_;
-    engine_ = nullptr;
+    delete exact_;
+    delete fast_;
+    exact_ = fast_ = nullptr;
   }
-  static Engine* engine_;
+  const char* label() const { return engine_->info().numerics.c_str(); }
+  Engine* engine_ = nullptr;
+  static Engine* exact_;
+  static Engine* fast_;
 };
-Engine* Golden::engine_ = nullptr;
+// Fast numerics: llama.cpp top-2 margins below which a different top-1 id is a near tie.
+constexpr double kFastMargin = 0.5;
 
-TEST_F(Golden, LogitsMatchLlamaCpp) {
+Engine* Golden::exact_ = nullptr;
+Engine* Golden::fast_ = nullptr;
+
+TEST_P(Golden, LogitsMatchLlamaCpp) {
   auto j = load_json("logits.json");
   const int32_t n_vocab = engine_->info().n_vocab;
   double max_diff_all = 0.0;
@@ -62,9 +81,11 @@ TEST_F(Golden, LogitsMatchLlamaCpp) {
       const auto top_logits = pos["top_logits"].get<std::vector<double>>();
       if (ours != top_ids[0]) {
         ++top1_mismatch;
-        ADD_FAILURE() << "prompt '" << p["text"].get<std::string>().substr(0, 40) << "' position " << i
-                      << ": top-1 " << ours << " vs llama.cpp " << top_ids[0] << " (margin "
-                      << top_logits[0] - top_logits[1] << ")";
+        const double margin = top_logits[0] - top_logits[1];
+        if (GetParam() == Numerics::kExact || margin >= kFastMargin) {  // fast: only near ties may flip
+          ADD_FAILURE() << "prompt '" << p["text"].get<std::string>().substr(0, 40) << "' position " << i
+                        << ": top-1 " << ours << " vs llama.cpp " << top_ids[0] << " (margin " << margin << ")";
+        }
       }
       for (size_t k = 0; k < top_ids.size(); ++k) {
         max_diff = std::max(max_diff, std::abs(static_cast<double>(row[top_ids[k]]) - top_logits[k]));
@@ -78,13 +99,18 @@ TEST_F(Golden, LogitsMatchLlamaCpp) {
     }
     max_diff_all = std::max(max_diff_all, max_diff);
   }
-  std::printf("[golden] %d positions, top-1 mismatches %d, max |logit - llama.cpp| = %.4f\n", positions,
-              top1_mismatch, max_diff_all);
-  EXPECT_EQ(top1_mismatch, 0);
-  EXPECT_LT(max_diff_all, 0.5);
+  std::printf("[golden] %s numerics: %d positions, top-1 mismatches %d, max |logit - llama.cpp| = %.4f\n", label(),
+              positions, top1_mismatch, max_diff_all);
+  if (GetParam() == Numerics::kExact) {
+    EXPECT_EQ(top1_mismatch, 0);
+    EXPECT_LT(max_diff_all, 0.5);
+  } else {
+    EXPECT_LE(top1_mismatch, positions / 20) << "fast numerics: more than 5% of top-1 ids differ";
+    EXPECT_LT(max_diff_all, 2.5);
+  }
 }
 
-TEST_F(Golden, GreedyContinuationsMatchLlamaCpp) {
+TEST_P(Golden, GreedyContinuationsMatchLlamaCpp) {
   auto j = load_json("greedy.json");
   int identical = 0, total = 0;
   for (const auto& p : j["prompts"]) {
@@ -108,14 +134,23 @@ TEST_F(Golden, GreedyContinuationsMatchLlamaCpp) {
     }
     if (got == expected) {
       ++identical;
+    } else if (GetParam() == Numerics::kFast) {
+      std::printf("[golden] fast numerics: '%s' diverges at generated token %zu of %zu\n",
+                  p["text"].get<std::string>().substr(0, 40).c_str(), first_diff, expected.size());
     } else {
       ADD_FAILURE() << p["kind"].get<std::string>() << " prompt '" << p["text"].get<std::string>().substr(0, 60)
                     << "': first difference at generated token " << first_diff << " of " << expected.size()
                     << "\n  skim:      " << r->text << "\n  llama.cpp: " << p["generated_text"].get<std::string>();
     }
   }
-  std::printf("[golden] greedy continuations identical to llama.cpp: %d of %d\n", identical, total);
+  std::printf("[golden] %s numerics: greedy continuations identical to llama.cpp: %d of %d\n", label(), identical,
+              total);
 }
+
+INSTANTIATE_TEST_SUITE_P(Numerics, Golden, ::testing::Values(Numerics::kExact, Numerics::kFast),
+                         [](const ::testing::TestParamInfo<Numerics>& i) {
+                           return std::string(i.param == Numerics::kFast ? "fast" : "exact");
+                         });
 
 }  // namespace
 }  // namespace skim

@@ -2,7 +2,8 @@
 // once; run_many() with more slots than threads runs each slot exactly once, passes thread
 // indices in [0, size()), never runs two slots of one thread at once (per-thread scratch is
 // safe), and keeps working back to back and when one slot is much slower than the rest;
-// parallel_for_many covers [0, n) exactly once.
+// parallel_for_many covers [0, n) exactly once; dispatches with changing slot counts back to
+// back run every slot exactly once.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -51,6 +52,27 @@ TEST(ThreadPool, RunManyRunsEachSlotOnceOnKnownThreads) {
       EXPECT_FALSE(bad_thread.load());
       EXPECT_FALSE(overlap.load()) << "two slots ran at once on one thread index";
       for (auto& h : hits) EXPECT_EQ(h.load(), 20) << "threads " << nt << ", slots " << n_slots;
+    }
+  }
+}
+
+// Back-to-back dispatches with changing slot counts: a worker still holding the previous
+// dispatch's claim must never run a slot of the next one (each slot runs exactly once per
+// dispatch; an extra run would also over-count the pool's done counter and hang it).
+TEST(ThreadPool, ChangingSlotCountsBackToBack) {
+  for (int nt : {2, 3}) {
+    ThreadPool pool(nt);
+    std::atomic<int> runs{0};
+    for (int i = 0; i < 20000; ++i) {
+      const int n = 1 + (i * 7) % 17;
+      runs = 0;
+      if (i % 3 == 0) {
+        pool.run([&](int, int) { runs.fetch_add(1); });
+        ASSERT_EQ(runs.load(), nt) << "iteration " << i;
+      } else {
+        pool.run_many(n, [&](int, int, int) { runs.fetch_add(1); });
+        ASSERT_EQ(runs.load(), n) << "iteration " << i;
+      }
     }
   }
 }

@@ -47,8 +47,8 @@ TEST(ServeCommand, SparseGreedyOutputEqualsSkimRunSparse) {
               parse_json(dense.out)["text"].dump().c_str());
 }
 
-// `skim serve` defaults to the fast numerics, `skim run` to the exact ones: with the same
-// --numerics on both, the API's greedy output is `skim run`'s, in either numerics.
+// With the same --numerics on both, the API's greedy output is `skim run`'s, in either
+// numerics (both default to exact).
 void check_greedy_output_equals_skim_run(const std::string& numerics) {
   ServeProcess srv({"--parallel", "2", "--ctx-size", "512", "-q", "--numerics", numerics});
   ASSERT_GT(srv.port(), 0) << srv.log();
