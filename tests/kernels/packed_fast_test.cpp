@@ -115,11 +115,8 @@ TEST_P(PackedFast, OutputsDoNotDependOnTheBatch) {
 
 TEST_P(PackedFast, ExtremeValuesStayExact) {
   const int64_t rows = 16, cols = 64;
-  std::vector<float> w(static_cast<size_t>(rows * cols));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 3 == 0) ? -1.0f : (i % 3 == 1 ? 1.0f : -0.999f);
-  const auto m = test::make_matrix(type(), rows, cols, w);
-  std::vector<float> x(static_cast<size_t>(2 * cols));
-  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 == 0) ? 5.0f : -5.0f;  // quantizes to +-127
+  const auto m = test::make_matrix(type(), rows, cols, test::extreme_weights(rows, cols));
+  const auto x = test::extreme_acts(2, cols);
   const auto want = oracle(m, x, 2);
   const auto got = fast_product(m, x, 2, 1);
   for (size_t i = 0; i < want.size(); ++i) ASSERT_TRUE(same_bits(got[i], want[i])) << i;

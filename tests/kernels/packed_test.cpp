@@ -100,11 +100,8 @@ TEST_P(PackedMatmul, BitwiseEqualsMappedLayout) {
 
 TEST_P(PackedMatmul, ExtremeValuesStayExact) {
   const int64_t rows = 16, cols = 64;
-  std::vector<float> w(static_cast<size_t>(rows * cols));
-  for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 3 == 0) ? -1.0f : (i % 3 == 1 ? 1.0f : -0.999f);
-  const auto m = test::make_matrix(type(), rows, cols, w);
-  std::vector<float> x(static_cast<size_t>(2 * cols));
-  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 == 0) ? 5.0f : -5.0f;  // quantizes to +-127
+  const auto m = test::make_matrix(type(), rows, cols, test::extreme_weights(rows, cols));
+  const auto x = test::extreme_acts(2, cols);
   check(m, x, 1);
   check(m, x, 2);
 }

@@ -64,6 +64,20 @@ inline Matrix make_matrix(DType t, int64_t rows, int64_t cols, const std::vector
   return m;
 }
 
+// Extreme inputs for the packed kernels' integer dots: weights at the quantizers' limits
+// (rows x cols) and activations that quantize to -127 / 127 everywhere (T x cols), so
+// x + 128 spans 1..255.
+inline std::vector<float> extreme_weights(int64_t rows, int64_t cols) {
+  std::vector<float> w(static_cast<size_t>(rows * cols));
+  for (size_t i = 0; i < w.size(); ++i) w[i] = (i % 3 == 0) ? -1.0f : (i % 3 == 1 ? 1.0f : -0.999f);
+  return w;
+}
+inline std::vector<float> extreme_acts(int64_t T, int64_t cols) {
+  std::vector<float> x(static_cast<size_t>(T * cols));
+  for (size_t i = 0; i < x.size(); ++i) x[i] = (i % 2 == 0) ? 5.0f : -5.0f;
+  return x;
+}
+
 // Normalized mean squared error sum (a-b)^2 / sum b^2 (b is the reference).
 inline double nmse(const float* a, const float* b, size_t n) {
   double num = 0.0, den = 0.0;

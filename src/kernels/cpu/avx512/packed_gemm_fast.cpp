@@ -56,40 +56,51 @@ struct Q8_1Chunk {
   float s[kCols][kChunk];
 };
 
+// The walk both types share: row groups [g0, g1); per group the C accumulators start from
+// y (zero for the first chunk, b0 == 0), blocks [b0, b0 + nbc) go through
+// block(B, b, acc) in order, and the accumulators go back to y.
+template <int C, class Block, class BlockFn>
+inline void walk_groups(const Block* blocks, int64_t nb, int64_t g0, int64_t g1, int64_t b0, int64_t nbc, float* y,
+                        size_t ldy, BlockFn&& block) {
+  for (int64_t g = g0; g < g1; ++g) {
+    const Block* p = blocks + g * nb + b0;
+    float* yg = y + g * kPackRows;
+    __m256 acc[C];
+    for (int c = 0; c < C; ++c) {
+      acc[c] = b0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(yg + static_cast<size_t>(c) * ldy);
+    }
+    for (int64_t b = 0; b < nbc; ++b) {
+      prefetch_ahead(&p[b], nb);
+      block(p[b], b, acc);
+    }
+    for (int c = 0; c < C; ++c) _mm256_storeu_ps(yg + static_cast<size_t>(c) * ldy, acc[c]);
+  }
+}
+
 template <int C>
 void q4_1_pass(const Q4_1x8Block* blocks, int64_t nb, int64_t g0, int64_t g1, int64_t b0, int64_t nbc,
                const Q8_1Chunk& x, float* y, size_t ldy) {
   const __m256i m4 = _mm256_set1_epi8(0x0F);
-  for (int64_t g = g0; g < g1; ++g) {
-    const Q4_1x8Block* p = blocks + g * nb + b0;
-    __m256 acc[C];
-    for (int c = 0; c < C; ++c) {
-      acc[c] = b0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(y + static_cast<size_t>(c) * ldy + g * kPackRows);
-    }
-    for (int64_t b = 0; b < nbc; ++b) {
-      const Q4_1x8Block& B = p[b];
-      prefetch_ahead(&B, nb);
-      __m256i s[C];
-      for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
-      for (int i = 0; i < 4; ++i) {
-        const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.q[i]));
-        const __m256i lo = _mm256_and_si256(q, m4);
-        const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-        for (int c = 0; c < C; ++c) {
-          s[c] = _mm256_dpbusd_epi32(s[c], lo, load4(x.qs[c][b] + 4 * i));
-          s[c] = _mm256_dpbusd_epi32(s[c], hi, load4(x.qs[c][b] + 16 + 4 * i));
-        }
-      }
-      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
-      const __m256 m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.m)));
+  walk_groups<C>(blocks, nb, g0, g1, b0, nbc, y, ldy, [&](const Q4_1x8Block& B, int64_t b, __m256* acc) {
+    __m256i s[C];
+    for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
+    for (int i = 0; i < 4; ++i) {
+      const __m256i q = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.q[i]));
+      const __m256i lo = _mm256_and_si256(q, m4);
+      const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
       for (int c = 0; c < C; ++c) {
-        const __m256 f = _mm256_mul_ps(d, _mm256_set1_ps(x.d[c][b]));
-        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]), f, acc[c]);
-        acc[c] = _mm256_fmadd_ps(m, _mm256_set1_ps(x.s[c][b]), acc[c]);
+        s[c] = _mm256_dpbusd_epi32(s[c], lo, load4(x.qs[c][b] + 4 * i));
+        s[c] = _mm256_dpbusd_epi32(s[c], hi, load4(x.qs[c][b] + 16 + 4 * i));
       }
     }
-    for (int c = 0; c < C; ++c) _mm256_storeu_ps(y + static_cast<size_t>(c) * ldy + g * kPackRows, acc[c]);
-  }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
+    const __m256 m = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.m)));
+    for (int c = 0; c < C; ++c) {
+      const __m256 f = _mm256_mul_ps(d, _mm256_set1_ps(x.d[c][b]));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s[c]), f, acc[c]);
+      acc[c] = _mm256_fmadd_ps(m, _mm256_set1_ps(x.s[c][b]), acc[c]);
+    }
+  });
 }
 
 // Activation data of one chunk for Q8_0: the bytes x + 128 and the float scales, [c][b].
@@ -102,31 +113,21 @@ template <int C>
 void q8_0_pass(const Q8_0x8Block* blocks, int64_t nb, int64_t g0, int64_t g1, int64_t b0, int64_t nbc,
                const Q8_0Chunk& x, float* y, size_t ldy) {
   const __m256i k80 = _mm256_set1_epi8(static_cast<char>(0x80));
-  for (int64_t g = g0; g < g1; ++g) {
-    const Q8_0x8Block* p = blocks + g * nb + b0;
-    __m256 acc[C];
+  walk_groups<C>(blocks, nb, g0, g1, b0, nbc, y, ldy, [&](const Q8_0x8Block& B, int64_t b, __m256* acc) {
+    __m256i s[C];
+    __m256i corr = _mm256_setzero_si256();  // 128 * sum of the block's weights, per row
+    for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
+    for (int j = 0; j < 8; ++j) {
+      const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.q[j]));
+      corr = _mm256_dpbusd_epi32(corr, k80, w);
+      for (int c = 0; c < C; ++c) s[c] = _mm256_dpbusd_epi32(s[c], load4(&x.xu[c][b][4 * j]), w);
+    }
+    const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
     for (int c = 0; c < C; ++c) {
-      acc[c] = b0 == 0 ? _mm256_setzero_ps() : _mm256_loadu_ps(y + static_cast<size_t>(c) * ldy + g * kPackRows);
+      const __m256 f = _mm256_mul_ps(d, _mm256_set1_ps(x.d[c][b]));
+      acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(s[c], corr)), f, acc[c]);
     }
-    for (int64_t b = 0; b < nbc; ++b) {
-      const Q8_0x8Block& B = p[b];
-      prefetch_ahead(&B, nb);
-      __m256i s[C];
-      __m256i corr = _mm256_setzero_si256();  // 128 * sum of the block's weights, per row
-      for (int c = 0; c < C; ++c) s[c] = _mm256_setzero_si256();
-      for (int j = 0; j < 8; ++j) {
-        const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.q[j]));
-        corr = _mm256_dpbusd_epi32(corr, k80, w);
-        for (int c = 0; c < C; ++c) s[c] = _mm256_dpbusd_epi32(s[c], load4(&x.xu[c][b][4 * j]), w);
-      }
-      const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
-      for (int c = 0; c < C; ++c) {
-        const __m256 f = _mm256_mul_ps(d, _mm256_set1_ps(x.d[c][b]));
-        acc[c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(_mm256_sub_epi32(s[c], corr)), f, acc[c]);
-      }
-    }
-    for (int c = 0; c < C; ++c) _mm256_storeu_ps(y + static_cast<size_t>(c) * ldy + g * kPackRows, acc[c]);
-  }
+  });
 }
 
 // Runs Pass<C> with C = nc (1..kCols) as a compile-time count.
