@@ -92,13 +92,17 @@ void TransposedMatrix::allocate(size_t size) {
   size_ = size;
 }
 
-TransposedMatrix& TransposedMatrix::operator=(const TransposedMatrix& o) {
-  if (this == &o) return *this;
+void TransposedMatrix::copy_shape(const TransposedMatrix& o) {
   type_ = o.type_;
   layout_ = o.layout_;
   in_ = o.in_;
   out_ = o.out_;
   row_stride_ = o.row_stride_;
+}
+
+TransposedMatrix& TransposedMatrix::operator=(const TransposedMatrix& o) {
+  if (this == &o) return *this;
+  copy_shape(o);
   allocate(o.size_);
   if (o.size_ > 0) std::memcpy(raw(), o.raw(), o.size_);
   return *this;
@@ -106,11 +110,7 @@ TransposedMatrix& TransposedMatrix::operator=(const TransposedMatrix& o) {
 
 TransposedMatrix& TransposedMatrix::operator=(TransposedMatrix&& o) noexcept {
   if (this == &o) return *this;
-  type_ = o.type_;
-  layout_ = o.layout_;
-  in_ = o.in_;
-  out_ = o.out_;
-  row_stride_ = o.row_stride_;
+  copy_shape(o);
   buf_ = std::move(o.buf_);  // the heap block moves: the alignment holds
   off_ = std::exchange(o.off_, 0);
   size_ = std::exchange(o.size_, 0);

@@ -103,6 +103,7 @@ class TransposedMatrix {
   // Allocates `size` zero bytes whose payload (after the header) is 64-byte aligned, so
   // that the kernels' rows fill whole cache lines.
   void allocate(size_t size);
+  void copy_shape(const TransposedMatrix& o);  // type, layout, dims and stride of o (not its bytes)
   uint8_t* raw() { return buf_.data() + off_; }
   const uint8_t* raw() const { return buf_.data() + off_; }
   std::vector<uint8_t> buf_;  // the serialized form at off_, size_ bytes

@@ -21,7 +21,7 @@ namespace {
 using kernels::Isa;
 using kernels::KernelTable;
 
-bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+using test::same_bits;
 
 class Gemm : public testing::TestWithParam<std::tuple<Isa, DType>> {
  protected:

@@ -38,16 +38,7 @@ const Target kTargets[] = {{DType::kF32, TransposedLayout::kRows},
                            {DType::kQ4_1, TransposedLayout::kRows},
                            {DType::kQ4_1, TransposedLayout::kPanels}};
 
-// A random subset of [0, n) keeping round((1 - s) * n) indices, in increasing order.
-std::vector<int32_t> random_subset(int64_t n, double s, uint32_t seed) {
-  std::vector<int32_t> all(static_cast<size_t>(n));
-  std::iota(all.begin(), all.end(), 0);
-  std::mt19937 rng(seed);
-  std::shuffle(all.begin(), all.end(), rng);
-  all.resize(static_cast<size_t>(std::llround((1.0 - s) * static_cast<double>(n))));
-  std::sort(all.begin(), all.end());
-  return all;
-}
+using test::random_subset;
 
 std::vector<int32_t> iota(int64_t n) {
   std::vector<int32_t> v(static_cast<size_t>(n));

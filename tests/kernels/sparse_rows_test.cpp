@@ -33,16 +33,7 @@ class SparseRows : public testing::TestWithParam<std::tuple<Isa, DType>> {
   kernels::KernelTable table_, ref_;
 };
 
-// A random subset of [0, n) keeping round((1 - s) * n) indices, in increasing order.
-std::vector<int32_t> random_subset(int64_t n, double s, uint32_t seed) {
-  std::vector<int32_t> all(static_cast<size_t>(n));
-  std::iota(all.begin(), all.end(), 0);
-  std::mt19937 rng(seed);
-  std::shuffle(all.begin(), all.end(), rng);
-  all.resize(static_cast<size_t>(std::llround((1.0 - s) * static_cast<double>(n))));
-  std::sort(all.begin(), all.end());
-  return all;
-}
+using test::random_subset;
 
 TEST_P(SparseRows, AllRowsEqualDenseAndSubsetsEqualReference) {
   const int64_t cols = block() * (block() == 32 ? 18 : 3);

@@ -26,15 +26,7 @@ namespace {
 using kernels::Isa;
 namespace Tl = kernels::q4_1_tiles;
 
-std::vector<int32_t> random_subset(int64_t n, double s, uint32_t seed) {
-  std::vector<int32_t> all(static_cast<size_t>(n));
-  std::iota(all.begin(), all.end(), 0);
-  std::mt19937 rng(seed);
-  std::shuffle(all.begin(), all.end(), rng);
-  all.resize(static_cast<size_t>(std::llround((1.0 - s) * static_cast<double>(n))));
-  std::sort(all.begin(), all.end());
-  return all;
-}
+using test::random_subset;
 
 struct Case {
   test::Matrix w;               // Q4_1 [out, in]

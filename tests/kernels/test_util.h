@@ -2,8 +2,11 @@
 // reference quantizers, error metrics, and the lists of ISAs and dtypes to sweep.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,6 +65,20 @@ inline Matrix make_matrix(DType t, int64_t rows, int64_t cols, const std::vector
     kernels::ref::dequantize_row(t, m.bytes.data() + r * rb, m.deq.data() + r * cols, cols);
   }
   return m;
+}
+
+// Whether two floats have the same bits (bitwise-equality checks of the kernels).
+inline bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof(float)) == 0; }
+
+// A random subset of [0, n) keeping round((1 - s) * n) indices, in increasing order.
+inline std::vector<int32_t> random_subset(int64_t n, double s, uint32_t seed) {
+  std::vector<int32_t> all(static_cast<size_t>(n));
+  std::iota(all.begin(), all.end(), 0);
+  std::mt19937 rng(seed);
+  std::shuffle(all.begin(), all.end(), rng);
+  all.resize(static_cast<size_t>(std::llround((1.0 - s) * static_cast<double>(n))));
+  std::sort(all.begin(), all.end());
+  return all;
 }
 
 // Extreme inputs for the packed kernels' integer dots: weights at the quantizers' limits

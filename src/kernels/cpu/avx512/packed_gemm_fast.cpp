@@ -23,6 +23,7 @@
 
 #include "core/fp16.h"
 #include "kernels/cpu/avx512/avx512_kernels.h"
+#include "kernels/cpu/packed_lanes.h"
 #include "kernels/packed.h"
 #include "tensor/quant/q8_0.h"
 #include "tensor/quant/q8_1.h"
@@ -33,11 +34,7 @@ namespace {
 constexpr int kCols = 8;        // activation rows per pass
 constexpr int64_t kChunk = 64;  // blocks whose activation data is prepared at once
 
-inline __m256i load4(const void* p) {
-  int32_t v;
-  std::memcpy(&v, p, 4);
-  return _mm256_set1_epi32(v);
-}
+using packed_lanes::bcast4;
 
 // The same block of the row group kAheadGroups further on (nb blocks per group), into L1:
 // the weights stream from memory once per call (measured: about +2% at 8 sequences, within
@@ -89,8 +86,8 @@ void q4_1_pass(const Q4_1x8Block* blocks, int64_t nb, int64_t g0, int64_t g1, in
       const __m256i lo = _mm256_and_si256(q, m4);
       const __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
       for (int c = 0; c < C; ++c) {
-        s[c] = _mm256_dpbusd_epi32(s[c], lo, load4(x.qs[c][b] + 4 * i));
-        s[c] = _mm256_dpbusd_epi32(s[c], hi, load4(x.qs[c][b] + 16 + 4 * i));
+        s[c] = _mm256_dpbusd_epi32(s[c], lo, bcast4(x.qs[c][b] + 4 * i));
+        s[c] = _mm256_dpbusd_epi32(s[c], hi, bcast4(x.qs[c][b] + 16 + 4 * i));
       }
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
@@ -105,7 +102,7 @@ void q4_1_pass(const Q4_1x8Block* blocks, int64_t nb, int64_t g0, int64_t g1, in
 
 // Activation data of one chunk for Q8_0: the bytes x + 128 and the float scales, [c][b].
 struct Q8_0Chunk {
-  alignas(32) uint8_t xu[kCols][kChunk][32];
+  alignas(32) int8_t xu[kCols][kChunk][32];  // bytes x + 128, read as unsigned by vpdpbusd
   float d[kCols][kChunk];
 };
 
@@ -120,7 +117,7 @@ void q8_0_pass(const Q8_0x8Block* blocks, int64_t nb, int64_t g0, int64_t g1, in
     for (int j = 0; j < 8; ++j) {
       const __m256i w = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(B.q[j]));
       corr = _mm256_dpbusd_epi32(corr, k80, w);
-      for (int c = 0; c < C; ++c) s[c] = _mm256_dpbusd_epi32(s[c], load4(&x.xu[c][b][4 * j]), w);
+      for (int c = 0; c < C; ++c) s[c] = _mm256_dpbusd_epi32(s[c], bcast4(&x.xu[c][b][4 * j]), w);
     }
     const __m256 d = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(B.d)));
     for (int c = 0; c < C; ++c) {
