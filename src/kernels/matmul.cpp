@@ -71,18 +71,30 @@ int packed_slots(int64_t groups, int n_threads) {
   return static_cast<int>(std::clamp<int64_t>(groups / kMinSlotGroups, 1, kMaxSlotsPerThread * n_threads));
 }
 
-void matmul_packed(PackedGemmFn gemm, bool fast, ThreadPool& pool, const TensorView& w, const PreparedActs& x,
-                   float* y) {
-  const int64_t rows = w.rows(), cols = w.cols(), T = x.T, groups = rows / kPackRows;
-  auto work = [&](int64_t g0, int64_t g1) { packed_range(gemm, fast, w, x, y, g0, g1); };
-  if (pool.size() == 1 || rows * cols * T < kMinParallelWork) {
-    work(0, groups);
+// Products on packed copies that read the same activations, in one parallel region: product
+// i owns slots [first[i], first[i + 1]) (packed_slots each); small work runs on the caller.
+void packed_products(const KernelTable& k, ThreadPool& pool, std::span<const MatmulOut> outs, const PreparedActs& x) {
+  constexpr size_t kMaxOuts = 8;
+  SKIM_CHECK(outs.size() <= kMaxOuts);
+  auto range = [&](const MatmulOut& o, int64_t g0, int64_t g1) {
+    packed_range(k[o.w->type].packed_gemm, k.fast_numerics, *o.w, x, o.y, g0, g1);
+  };
+  int64_t work = 0;
+  for (const MatmulOut& o : outs) work += o.w->rows() * o.w->cols() * x.T;
+  if (pool.size() == 1 || work < kMinParallelWork) {
+    for (const MatmulOut& o : outs) range(o, 0, o.w->rows() / kPackRows);
     return;
   }
-  const int ns = packed_slots(groups, pool.size());
-  pool.run_many(ns, [&](int slot, int n, int) {
-    const int64_t g0 = groups * slot / n, g1 = groups * (slot + 1) / n;
-    if (g0 < g1) work(g0, g1);
+  int first[kMaxOuts + 1] = {0};
+  for (size_t i = 0; i < outs.size(); ++i) {
+    first[i + 1] = first[i] + packed_slots(outs[i].w->rows() / kPackRows, pool.size());
+  }
+  pool.run_many(first[outs.size()], [&](int slot, int, int) {
+    size_t i = 0;
+    while (slot >= first[i + 1]) ++i;
+    const int64_t groups = outs[i].w->rows() / kPackRows, n = first[i + 1] - first[i], s = slot - first[i];
+    const int64_t g0 = groups * s / n, g1 = groups * (s + 1) / n;
+    if (g0 < g1) range(outs[i], g0, g1);
   });
 }
 
@@ -154,7 +166,8 @@ void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w
   };
 
   if (w.packed != nullptr && kt.packed_gemm != nullptr) {
-    matmul_packed(kt.packed_gemm, k.fast_numerics, pool, w, x, y);
+    const MatmulOut one{&w, y};
+    packed_products(k, pool, std::span<const MatmulOut>(&one, 1), x);
     return;
   }
   const int nt = pool.size();
@@ -173,29 +186,16 @@ void matmul_prepared(const KernelTable& k, ThreadPool& pool, const TensorView& w
 
 void matmul_prepared_many(const KernelTable& k, ThreadPool& pool, std::span<const MatmulOut> outs,
                           const PreparedActs& x) {
-  constexpr size_t kMaxOuts = 8;
-  bool one_region = pool.size() > 1 && outs.size() <= kMaxOuts;
+  bool all_packed = outs.size() <= 8;
   for (const MatmulOut& o : outs) {
     SKIM_CHECK(o.w->cols() == x.cols && x.type == vec_dot_type(o.w->type));
-    one_region = one_region && o.w->packed != nullptr && k[o.w->type].packed_gemm != nullptr;
+    all_packed = all_packed && o.w->packed != nullptr && k[o.w->type].packed_gemm != nullptr;
   }
-  if (!one_region) {
+  if (!all_packed) {
     for (const MatmulOut& o : outs) matmul_prepared(k, pool, *o.w, x, o.y);
     return;
   }
-  // Slots of every product, back to back: product i owns slots [first[i], first[i + 1]).
-  int first[kMaxOuts + 1] = {0};
-  for (size_t i = 0; i < outs.size(); ++i) {
-    first[i + 1] = first[i] + packed_slots(outs[i].w->rows() / kPackRows, pool.size());
-  }
-  pool.run_many(first[outs.size()], [&](int slot, int, int) {
-    size_t i = 0;
-    while (slot >= first[i + 1]) ++i;
-    const TensorView& w = *outs[i].w;
-    const int64_t groups = w.rows() / kPackRows, n = first[i + 1] - first[i], s = slot - first[i];
-    const int64_t g0 = groups * s / n, g1 = groups * (s + 1) / n;
-    if (g0 < g1) packed_range(k[w.type].packed_gemm, k.fast_numerics, w, x, outs[i].y, g0, g1);
-  });
+  packed_products(k, pool, outs, x);
 }
 
 void matmul(const KernelTable& k, ThreadPool& pool, const TensorView& w, const float* x, float* y,

@@ -167,22 +167,16 @@ Status LlamaModel::forward_multi(const ExecContext& ctx, Workspace& wsb, std::sp
     kernels::matmul(kt, ctx.pool, w, x, y, n, scratch);
   };
   // Products that read the same input (q/k/v, gate/up) quantize it once.
-  auto mm_shared = [&](const float* x, int32_t n, std::initializer_list<std::pair<const TensorView*, float*>> outs) {
-    const TensorView& w0 = *outs.begin()->first;
+  auto mm_shared = [&](const float* x, int32_t n, std::initializer_list<kernels::MatmulOut> outs) {
+    const TensorView& w0 = *outs.begin()->w;
     bool same = true;
-    for (const auto& [w, y] : outs) same = same && w->type == w0.type && w->cols() == w0.cols();
+    for (const auto& o : outs) same = same && o.w->type == w0.type && o.w->cols() == w0.cols();
     if (!same) {
-      for (const auto& [w, y] : outs) mm(*w, x, y, n);
+      for (const auto& o : outs) mm(*o.w, x, o.y, n);
       return;
     }
     const kernels::PreparedActs xq = kernels::prepare_acts(kt, ctx.pool, w0.type, x, n, w0.cols(), scratch);
-    kernels::MatmulOut mo[4];
-    size_t no = 0;
-    for (const auto& [w, y] : outs) {
-      SKIM_CHECK(no < 4);
-      mo[no++] = {w, y};
-    }
-    kernels::matmul_prepared_many(kt, ctx.pool, std::span<const kernels::MatmulOut>(mo, no), xq);
+    kernels::matmul_prepared_many(kt, ctx.pool, std::span<const kernels::MatmulOut>(outs.begin(), outs.size()), xq);
   };
   // Sparse decode (single token with a sparsity policy): the active channels of an input.
   const SparsityPolicy* sp = T == 1 ? ctx.sparsity : nullptr;
