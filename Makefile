@@ -29,14 +29,17 @@ demo: model
 	@echo "--- skim run ---"
 	$(SKIM) run --chat -n 96 --temp 0 -p "In two sentences, why do large language models need so much memory bandwidth?"
 
-# Unit, golden and end-to-end tests (CTest), then bounded fuzz runs of the GGUF reader and
-# the OpenAI request parser.
+# Unit, golden and end-to-end tests (CTest), the skipped ones listed with their reasons
+# (tests needing evaluation/calibration data skip without it: see skim/data.h), then
+# bounded fuzz runs of the GGUF reader and the OpenAI request parser.
 test: model
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); status=$$?; \
+	  python3 scripts/test_report.py $(BUILD); exit $$status
 	$(MAKE) fuzz
 
 unit: build
-	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS)
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS); status=$$?; \
+	  python3 scripts/test_report.py $(BUILD); exit $$status
 
 # libFuzzer targets need clang; they get their own build directory.
 fuzz: setup

@@ -41,7 +41,9 @@ sys.path.insert(0, str(SCRIPT_DIR))
 
 DEFAULT_MODEL = os.path.expanduser("~/.cache/skim/models/SmolLM2-135M-Instruct.Q4_1.gguf")
 WIKI_REL = "wikitext-2-raw/wiki.test.raw"
-DEFAULT_WIKI = (REPO / ".." / "shared" / "data" / WIKI_REL).resolve()
+# The data lookup of include/skim/data.h: $SKIM_DATA, else the project's data beside the tree.
+DEFAULT_WIKI = (Path(os.environ["SKIM_DATA"]) if os.environ.get("SKIM_DATA")
+                else (REPO / ".." / "shared" / "data")).resolve() / WIKI_REL
 
 PARTS = ("tokens", "logits", "greedy", "perplexity")
 

@@ -14,8 +14,10 @@
 #include <string>
 #include <vector>
 
+#include "skim/data.h"
 #include "skim/engine.h"
 #include "skim/model_store.h"
+#include "skim/sparsity.h"
 
 namespace skim::cli {
 
@@ -29,33 +31,45 @@ struct ModelOptions {
   std::string numerics = "exact";  // "exact" | "fast" (EngineOptions::numerics)
 };
 
-// ../shared/data next to the repository that holds this binary (build/skim), else the
-// working directory's ../shared/data or shared/data; "../shared/data" if none exists.
-inline std::string shared_data_dir() {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
-  for (fs::path p : {exe.parent_path() / "../../shared/data", fs::path("../shared/data"), fs::path("shared/data")}) {
-    if (fs::is_directory(p, ec)) return fs::weakly_canonical(p, ec).string();
+// Calibration text from `--data`: "self" (text the model writes itself), the files given,
+// or, with none given, the corpus the data lookup finds (<data>/calibration/*.txt: see
+// skim/data.h); with no corpus anywhere, self-generated text, said on stderr.
+inline Status resolve_calibration_data(std::vector<std::string>& data, CalibrationSource& source) {
+  const bool self = std::find(data.begin(), data.end(), "self") != data.end();
+  if (self && data.size() > 1) return make_error("--data self takes no files beside it");
+  source = self ? CalibrationSource::kSelf : CalibrationSource::kFiles;
+  if (self) {
+    data.clear();
+    return {};
   }
-  return "../shared/data";
+  if (!data.empty()) return {};
+  data = default_calibration_files();
+  if (data.empty()) {
+    source = CalibrationSource::kSelf;
+    const DataRoot root = find_data_root();
+    fmt::print(stderr, "calibrate: no calibration text found (no --data; {}); calibrating on text the model generates itself "
+               "(--data self)\n",
+               root.origin == DataOrigin::kNone ? std::string("SKIM_DATA is unset and there is no ../shared/data")
+                                                : fmt::format("no calibration/*.txt in {}", root.dir));
+  }
+  return {};
 }
 
-// The *.txt files of a directory, canonical paths, sorted (empty if none or unreadable).
-inline std::vector<std::string> text_files(const std::filesystem::path& dir) {
+// The data folder for files under it (`needed`, relative paths): `--data-dir` when given,
+// else the data lookup's (skim/data.h). Errors name the first missing file and how to
+// provide it.
+inline Result<std::string> data_dir_holding(const std::string& flag_dir, const std::vector<std::string>& needed) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  std::vector<std::string> files;
-  for (const auto& e : fs::directory_iterator(dir, ec)) {
-    if (e.path().extension() == ".txt") files.push_back(fs::weakly_canonical(e.path(), ec).string());
+  for (const auto& rel : needed) {
+    if (flag_dir.empty()) {
+      SKIM_TRY(std::string found, find_data(rel, "pass --data-dir DIR (a folder holding it)"));
+      (void)found;
+    } else if (!fs::is_regular_file(fs::path(flag_dir) / rel, ec)) {
+      return make_error(fmt::format("{} not found in {} (--data-dir)", rel, flag_dir));
+    }
   }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-// Default calibration text: every file in <shared data>/calibration (never evaluation data).
-inline std::vector<std::string> default_calibration_files() {
-  return text_files(std::filesystem::path(shared_data_dir()) / "calibration");
+  return flag_dir.empty() ? find_data_root().dir : flag_dir;
 }
 
 inline void add_model_options(CLI::App* app, ModelOptions& o, bool with_sparsity = true) {

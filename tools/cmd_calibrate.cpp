@@ -1,5 +1,7 @@
 // cmd_calibrate.cpp — `skim calibrate --method teal --sparsity 0.4 -o FILE`: thresholds
-// from calibration text (default: every file in ../shared/data/calibration) -> sidecar.
+// from calibration text -> sidecar. The text: `--data FILE...`, `--data self` (text the
+// model writes itself), else the corpus of the data lookup (<data>/calibration/*.txt, see
+// skim/data.h), else self-generated text (said on stderr).
 // `--allocation greedy` (TEAL) spreads the target over layers and sites by TEAL's greedy
 // search on block-output error; the sidecar path goes to stdout (or --json), logs to stderr.
 // `--method dejavu` trains Deja Vu predictors (options in cmd_dejavu.h); `--method
@@ -35,8 +37,11 @@ void add_calibrate(CLI::App& root, int& exit_code) {
   app->add_option("--greedy-rows", o->c.greedy_rows, "greedy: calibration rows per (layer, site) for the error")
       ->check(CLI::Range(1, 4096));
   app->add_option("--greedy-step", o->c.greedy_step, "greedy: sparsity increment per step")->check(CLI::Range(0.005, 0.5));
-  app->add_option("--data", o->c.files, "calibration text files (default: ../shared/data/calibration/*.txt)");
-  auto* tokens = app->add_option("--tokens", o->c.max_tokens, "calibration tokens to run (default 32768; dejavu 16384)")
+  app->add_option("--data", o->c.files,
+                  "calibration text: files, or `self` (text the model generates itself); default: "
+                  "calibration/*.txt of the data folder ($SKIM_DATA, else the project's shared/data), else self");
+  auto* tokens = app->add_option("--tokens", o->c.max_tokens,
+                                 "calibration tokens to run (default 32768; dejavu 16384); with self, tokens generated")
                      ->check(CLI::PositiveNumber);
   app->add_option("--chunk-tokens", o->c.chunk, "tokens per forward pass over the calibration text (default 512)")
       ->check(CLI::Range(16, 8192));
@@ -46,23 +51,25 @@ void add_calibrate(CLI::App& root, int& exit_code) {
   app->add_flag("--no-progress", [o](int64_t) { o->c.progress = false; }, "no progress bar");
   add_dejavu_options(app, o->dv);
   app->callback([o, tokens, &exit_code] {
-    if (o->c.files.empty()) o->c.files = default_calibration_files();
-    if (o->c.files.empty()) {
-      exit_code = fail("no calibration files found; pass --data FILE...");
+    const bool dejavu = o->c.method == "dejavu" || o->c.method == "dejavu-cats";
+    if (dejavu && o->c.allocation != "uniform") {
+      exit_code = fail("--allocation greedy is for --method teal");
       return;
     }
-    if (o->c.method == "dejavu" || o->c.method == "dejavu-cats") {
-      if (o->c.allocation != "uniform") {
-        exit_code = fail("--allocation greedy is for --method teal");
-        return;
-      }
-      exit_code = run_calibrate_dejavu(o->m, o->dv, o->c.method, o->c.sparsity, o->c.files,
-                                       tokens->count() > 0 ? o->c.max_tokens : 0, o->c.chunk, o->c.seed, o->c.progress,
-                                       o->out, o->json);
-      return;
-    }
-    if (o->out.empty()) {
+    if (!dejavu && o->out.empty()) {
       exit_code = fail("--output is required for --method " + o->c.method);
+      return;
+    }
+    if (o->c.allocation == "greedy" && o->c.method != "teal") {
+      exit_code = fail("greedy allocation is for --method teal (CATS has one site per layer)");
+      return;
+    }
+    if (auto st = resolve_calibration_data(o->c.files, o->c.source); !st.ok()) {
+      exit_code = fail(st.error().message);
+      return;
+    }
+    if (dejavu) {
+      exit_code = run_calibrate_dejavu(o->m, o->dv, o->c, tokens->count() > 0, o->out, o->json);
       return;
     }
     ModelOptions mo = o->m;
@@ -83,13 +90,15 @@ void add_calibrate(CLI::App& root, int& exit_code) {
                           {"allocated_sparsity", r->allocated_sparsity},
                           {"site_sparsity", {{"qkv_in", r->site_sparsity[0]}, {"o_in", r->site_sparsity[1]},
                                              {"gate_up_in", r->site_sparsity[2]}, {"down_in", r->site_sparsity[3]}}},
-                          {"tokens", r->tokens},              {"seconds", r->seconds}};
+                          {"tokens", r->tokens},              {"seconds", r->seconds},
+                          {"calibration", o->c.source == CalibrationSource::kSelf ? "self" : "files"}};
       fmt::print("{}\n", j.dump(2));
     } else {
       fmt::print("{}\n", r->sidecar_path);
     }
-    fmt::print(stderr, "calibrated {} {} {:.0f}% on {} tokens in {:.1f} s\n", o->c.method, o->c.allocation,
-               100 * o->c.sparsity, r->tokens, r->seconds);
+    fmt::print(stderr, "calibrated {} {} {:.0f}% on {} tokens of {} in {:.1f} s\n", o->c.method, o->c.allocation,
+               100 * o->c.sparsity, r->tokens,
+               o->c.source == CalibrationSource::kSelf ? "self-generated text" : "calibration files", r->seconds);
     if (o->c.allocation == "greedy") {
       fmt::print(stderr,
                  "allocated {:.1f}% (parameter-weighted); mean over layers: q/k/v in {:.1f}%, o in {:.1f}%, "

@@ -94,9 +94,10 @@ void add_dejavu_options(CLI::App* app, DejaVuCliOptions& o) {
   app->add_flag("-q,--quiet", [&o](int64_t) { o.d.verbose = false; }, "no per-layer lines on stderr")->group(g);
 }
 
-int run_calibrate_dejavu(const ModelOptions& m, const DejaVuCliOptions& o, const std::string& method,
-                         double cats_sparsity, const std::vector<std::string>& files, int64_t tokens, int32_t chunk, uint64_t seed,
-                         bool progress, const std::string& out, bool json) {
+int run_calibrate_dejavu(const ModelOptions& m, const DejaVuCliOptions& o, const CalibrateOptions& c, bool tokens_given,
+                         const std::string& out, bool json) {
+  const std::string& method = c.method;
+  const double cats_sparsity = c.sparsity;
   dejavu::DejaVuOptions opt = o.d;
   opt.heads = on_off(o.heads);
   opt.lookahead = on_off(o.lookahead);
@@ -107,11 +108,12 @@ int run_calibrate_dejavu(const ModelOptions& m, const DejaVuCliOptions& o, const
   }
   opt.mlp = *mode;
   opt.cats_sparsity = cats_sparsity;
-  opt.files = files;
-  if (tokens > 0) opt.max_tokens = tokens;
-  opt.chunk = chunk;
-  opt.seed = seed;
-  opt.progress = progress;
+  opt.source = c.source;
+  opt.files = c.files;
+  if (tokens_given) opt.max_tokens = c.max_tokens;
+  opt.chunk = c.chunk;
+  opt.seed = c.seed;
+  opt.progress = c.progress;
   ModelOptions mo = m;
   mo.ctx = std::max(mo.ctx, opt.chunk);
   auto engine = load_engine(mo);

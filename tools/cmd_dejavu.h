@@ -19,10 +19,11 @@ struct DejaVuCliOptions {
 // Registers the Deja Vu options (grouped under "Deja Vu") on `calibrate`.
 void add_dejavu_options(CLI::App* app, DejaVuCliOptions& o);
 
-// method: "dejavu" or "dejavu-cats" (= dejavu with --mlp cats). cats_sparsity: CATS target
-// for the cats / hybrid MLP modes. out: sidecar path (empty: report only). Returns the exit code.
-int run_calibrate_dejavu(const ModelOptions& m, const DejaVuCliOptions& o, const std::string& method,
-                         double cats_sparsity, const std::vector<std::string>& files, int64_t tokens, int32_t chunk, uint64_t seed,
-                         bool progress, const std::string& out, bool json);
+// c: calibrate's options; c.method is "dejavu" or "dejavu-cats" (= dejavu with --mlp cats),
+// c.sparsity the CATS target of the cats / hybrid MLP modes, c.max_tokens used only when
+// tokens_given (else Deja Vu's default). out: sidecar path (empty: report only). Returns the
+// exit code.
+int run_calibrate_dejavu(const ModelOptions& m, const DejaVuCliOptions& o, const CalibrateOptions& c, bool tokens_given,
+                         const std::string& out, bool json);
 
 }  // namespace skim::cli

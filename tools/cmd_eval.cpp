@@ -1,5 +1,6 @@
-// cmd_eval.cpp — `skim eval --task T`: zero-shot accuracy on the task files in
-// ../shared/data (LAMBADA, ARC-Easy, HellaSwag, WinoGrande, BoolQ).
+// cmd_eval.cpp — `skim eval --task T`: zero-shot accuracy on the task files (LAMBADA,
+// ARC-Easy, HellaSwag, WinoGrande, BoolQ) of --data-dir, else of the data lookup
+// (skim/data.h); a missing file is named with the way to provide it before any work.
 #include <unistd.h>
 
 #include <filesystem>
@@ -22,13 +23,22 @@ void add_eval(CLI::App& root, int& exit_code) {
   auto o = std::make_shared<Opts>();
   add_model_options(app, o->m);
   app->add_option("--task", o->tasks, "task(s) to run (default: all)")->check(CLI::IsMember(task_names()));
-  app->add_option("--data-dir", o->data_dir, "directory with the task folders (default: ../shared/data)");
+  app->add_option("--data-dir", o->data_dir,
+                  "folder with the task folders, e.g. lambada_openai/lambada_test.jsonl (default: $SKIM_DATA, else "
+                  "the project's shared/data)");
   app->add_option("--limit", o->t.limit, "first N examples of each task");
   app->add_flag("--json", o->json, "JSON output");
   app->add_flag("--no-progress", [o](int64_t) { o->t.progress = false; }, "no progress bar");
   app->callback([o, &exit_code] {
-    if (o->data_dir.empty()) o->data_dir = shared_data_dir();
     if (o->tasks.empty()) o->tasks = task_names();
+    std::vector<std::string> files;
+    for (const auto& t : o->tasks) files.push_back(task_file(t));
+    auto dir = data_dir_holding(o->data_dir, files);
+    if (!dir) {
+      exit_code = fail(dir.error().message);
+      return;
+    }
+    o->data_dir = *dir;
     if (o->m.ctx == 0) o->m.ctx = 2048;
     auto engine = load_engine(o->m);
     if (!engine) {

@@ -1,4 +1,5 @@
 // cmd_perplexity.cpp — `skim perplexity -f FILE -c 512`: llama.cpp's perplexity method.
+// Without -f it scores WikiText-2's wiki.test.raw from the data lookup (skim/data.h).
 #include <nlohmann/json.hpp>
 
 #include "cli_common.h"
@@ -16,7 +17,8 @@ void add_perplexity(CLI::App& root, int& exit_code) {
   };
   auto o = std::make_shared<Opts>();
   add_model_options(app, o->m);
-  app->add_option("-f,--file", o->file, "text file (e.g. wiki.test.raw)")->required();
+  app->add_option("-f,--file", o->file,
+                  "text file (default: wikitext-2-raw/wiki.test.raw of the data folder: $SKIM_DATA, else the project's shared/data)");
   app->add_option("--chunk-size", o->p.n_ctx, "tokens per chunk (llama.cpp's -c)")->check(CLI::Range(4, 1 << 20));
   app->add_option("--chunks", o->p.max_chunks, "evaluate at most this many chunks");
   app->add_flag("--json", o->json, "print {\"perplexity\", \"tokens\", \"chunks\", ...} as JSON");
@@ -24,6 +26,15 @@ void add_perplexity(CLI::App& root, int& exit_code) {
   app->callback([o, &exit_code] {
     // -c sets the chunk size as in llama-perplexity; the engine context must hold a chunk.
     if (o->m.ctx > 0) o->p.n_ctx = o->m.ctx;
+    if (o->file.empty()) {
+      auto found = find_data("wikitext-2-raw/wiki.test.raw", "pass -f FILE (any UTF-8 text to score)");
+      if (!found) {
+        exit_code = fail(found.error().message);
+        return;
+      }
+      o->file = *found;
+      fmt::print(stderr, "perplexity: scoring {}\n", o->file);
+    }
     auto text = read_file(o->file);
     if (!text) {
       exit_code = fail(text.error().message);

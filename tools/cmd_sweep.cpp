@@ -2,6 +2,8 @@
 // zero-shot accuracy and decode speed (dense interleaved) in one run. Markdown table on
 // stdout (or --json), logs and a progress bar with ETA on stderr, sweep.csv + sweep.json
 // (and the sidecars) in --out-dir. scripts/plot_sweep.py draws the Pareto plot from them.
+// Data (wiki.test.raw, the task files, calibration/*.txt for --calibration corpus) comes
+// from --data-dir, else the data lookup (skim/data.h); what is missing is named up front.
 #include <filesystem>
 
 #include "cli_common.h"
@@ -19,6 +21,7 @@ void add_sweep(CLI::App& root, int& exit_code) {
     ModelOptions m;
     SweepOptions s;
     std::string data_dir;
+    std::vector<std::string> calibrations = {"corpus"};
     bool json = false;
   };
   auto o = std::make_shared<Opts>();
@@ -47,7 +50,15 @@ void add_sweep(CLI::App& root, int& exit_code) {
                   "decode tokens of the evaluation text for the measured sparsity (default 128)")
       ->check(CLI::Range(1, 2048));
   app->add_option("--out-dir", o->s.out_dir, "sidecars, sweep.csv and sweep.json go here (default build/sweep)");
-  app->add_option("--data-dir", o->data_dir, "shared data: task folders, wikitext-2-raw, calibration (default ../shared/data)");
+  app->add_option("--data-dir", o->data_dir,
+                  "data folder: wikitext-2-raw/wiki.test.raw, the task folders, calibration/*.txt (default: $SKIM_DATA, "
+                  "else the project's shared/data)");
+  app->add_option("--calibration", o->calibrations,
+                  "calibration text of each point: corpus (calibration/*.txt), self (text the model generates itself), "
+                  "or corpus,self (rows for both; self rows are labelled <method>@self)")
+      ->delimiter(',')
+      ->check(CLI::IsMember({"corpus", "self"}))
+      ->capture_default_str();
   app->add_option("--calibration-tokens", o->s.calibration_tokens, "calibration tokens (default 16384)")
       ->check(CLI::Range(512, 1 << 24));
   app->add_option("--seed", o->s.seed, "seed for calibration chunks, greedy's rows and bench tokens");
@@ -55,12 +66,27 @@ void add_sweep(CLI::App& root, int& exit_code) {
   app->add_flag("--no-progress", [o](int64_t) { o->s.progress = false; }, "no progress bars");
   app->callback([o, &exit_code] {
     SweepOptions& s = o->s;
-    const std::string data = o->data_dir.empty() ? shared_data_dir() : o->data_dir;
-    s.data_dir = data;
-    s.ppl_file = (fs::path(data) / "wikitext-2-raw" / "wiki.test.raw").string();
-    s.calibration_files = text_files(fs::path(data) / "calibration");
-    if (s.calibration_files.empty()) {
-      exit_code = fail(fmt::format("no calibration text in {}/calibration", data));
+    s.calibrations.clear();
+    for (const auto& c : o->calibrations) {
+      const CalibrationSource src = c == "self" ? CalibrationSource::kSelf : CalibrationSource::kFiles;
+      if (std::find(s.calibrations.begin(), s.calibrations.end(), src) == s.calibrations.end()) s.calibrations.push_back(src);
+    }
+    std::vector<std::string> needed = {"wikitext-2-raw/wiki.test.raw"};
+    for (const auto& t : s.tasks) needed.push_back(task_file(t));
+    auto data = data_dir_holding(o->data_dir, needed);
+    if (!data) {
+      exit_code = fail("sweep: " + data.error().message);
+      return;
+    }
+    s.data_dir = *data;
+    s.ppl_file = (fs::path(*data) / "wikitext-2-raw" / "wiki.test.raw").string();
+    const bool corpus = std::find(s.calibrations.begin(), s.calibrations.end(), CalibrationSource::kFiles) !=
+                        s.calibrations.end();
+    s.calibration_files = text_files((fs::path(*data) / "calibration").string());
+    if (corpus && s.calibration_files.empty()) {
+      exit_code = fail(fmt::format("sweep: no calibration text in {}/calibration (*.txt); pass --calibration self to "
+                                   "calibrate on text the model generates itself",
+                                   *data));
       return;
     }
     auto path = resolve_model(o->m.model);

@@ -52,7 +52,11 @@ struct TaskResult {
 // lambada, arc_easy, hellaswag, winogrande, boolq
 const std::vector<std::string>& task_names();
 
-// Runs one task on its file under data_dir (../shared/data layout: <task>/<file>).
+// The task's file relative to a data folder (shared/data layout, e.g.
+// "lambada_openai/lambada_test.jsonl"); empty for an unknown task.
+std::string task_file(const std::string& task);
+
+// Runs one task on its file under data_dir (data_dir / task_file(task)).
 Result<TaskResult> eval_task(const Engine& engine, const std::string& task, const std::string& data_dir,
                              const TaskOptions& opt);
 

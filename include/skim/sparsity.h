@@ -16,14 +16,45 @@
 
 namespace skim {
 
+// Where calibration text comes from. Never evaluation data.
+enum class CalibrationSource {
+  kFiles,  // text files: a corpus such as shared/data/calibration (`--data FILE...`)
+  kSelf,   // text the model writes itself (`--data self`): seeded sampling after its chat
+           // template with generic user turns, and after BOS alone (runtime/self_text.h)
+};
+
+struct CalibrationTextOptions {
+  CalibrationSource source = CalibrationSource::kFiles;
+  std::vector<std::string> files;  // kFiles
+  int64_t max_tokens = 32768;      // kFiles: rounded up to whole chunks; kSelf: exactly
+  int32_t chunk = 512;             // tokens per sequence (kFiles: exactly; kSelf: at most)
+  uint64_t seed = 1;               // kFiles: which chunks; kSelf: the sampling
+  bool progress = true;
+};
+
+struct CalibrationText {
+  // Each sequence runs as one forward pass from position 0: [n_seq][<= chunk tokens].
+  std::vector<std::vector<int32_t>> sequences;
+  int64_t tokens = 0;              // sum of the sequences' lengths
+};
+
+// The calibration text as token sequences: kFiles tokenizes every file, cuts chunks of
+// `chunk` tokens, shuffles them with the seed and keeps ceil(max_tokens / chunk) of them;
+// kSelf generates max_tokens tokens with the engine (a progress bar with ETA on stderr).
+Result<CalibrationText> calibration_text(const Engine& engine, const CalibrationTextOptions& opt);
+
+// What a sidecar records as its calibration text: the files' names, sorted, or {"self"}.
+std::vector<std::string> calibration_provenance(const CalibrationTextOptions& opt);
+
 struct CalibrateOptions {
   std::string method = "teal";     // teal | cats
   double sparsity = 0.4;           // target fraction of skipped channels/neurons
   std::string allocation = "uniform";  // uniform | greedy (TEAL)
-  std::vector<std::string> files;  // calibration text (never evaluation data)
+  CalibrationSource source = CalibrationSource::kFiles;
+  std::vector<std::string> files;  // calibration text (kFiles; never evaluation data)
   int64_t max_tokens = 32768;      // tokens of calibration text to run
   int32_t chunk = 512;             // tokens per forward pass
-  uint64_t seed = 1;               // chooses which chunks (and greedy's sample rows) are used, deterministically
+  uint64_t seed = 1;               // which chunks (kSelf: the sampling) and greedy's sample rows, deterministically
   bool progress = true;
   // Greedy allocation (TEAL): rows sampled per (layer, site) for the block-output error,
   // and the sparsity increment per greedy step (a fraction of that site's channels).

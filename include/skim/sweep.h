@@ -14,7 +14,9 @@
 // sidecars, labelled by what they do: "dejavu" (MLP predictor; with heads "dejavu+heads7/9",
 // kept/total query heads), "dejavu-heads7/9" (heads only), "dejavu-heads7/9+cats" (the
 // combined method), "dejavu-hybrid" (predictor + CATS threshold); Deja Vu rows also carry
-// predictor recall and cost. A dense baseline row comes first.
+// predictor recall and cost. A dense baseline row comes first. With several calibration
+// sources, each method x level is calibrated on each; rows calibrated on self-generated
+// text are labelled "<method>@self" (e.g. "teal@self").
 #pragma once
 
 #include <cstdint>
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "skim/result.h"
+#include "skim/sparsity.h"
 
 namespace skim {
 
@@ -33,10 +36,10 @@ struct SweepOptions {
   // dejavu`): measured like the others, labelled by what they do (see above).
   std::vector<std::string> sidecars;
   std::vector<double> levels = {0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7};
-  std::string ppl_file;                       // e.g. ../shared/data/wikitext-2-raw/wiki.test.raw
+  std::string ppl_file;                       // e.g. <data>/wikitext-2-raw/wiki.test.raw (skim/data.h)
   int32_t ppl_chunks = 4;                     // first N chunks of 512 tokens
   int32_t ppl_ctx = 512;
-  std::string data_dir;                       // task folders (../shared/data)
+  std::string data_dir;                       // the data folder holding the task folders (skim/data.h)
   std::vector<std::string> tasks = {"lambada", "arc_easy", "winogrande"};
   int32_t task_limit = 30;                    // first N examples per task (< 0: all)
   int32_t sparsity_tokens = 128;              // decode tokens of the text for the measured sparsity
@@ -44,14 +47,18 @@ struct SweepOptions {
   int32_t repetitions = 3;
   int32_t threads = 0;                        // 0: physical cores
   std::string out_dir = "build/sweep";        // sidecars, sweep.csv, sweep.json
-  std::vector<std::string> calibration_files; // never evaluation data
+  // Calibration text of each method x level: the files (a corpus), text the model writes
+  // itself, or both (rows for each).
+  std::vector<CalibrationSource> calibrations = {CalibrationSource::kFiles};
+  std::vector<std::string> calibration_files; // kFiles; never evaluation data
   int64_t calibration_tokens = 16384;
   uint64_t seed = 1;
   bool progress = true;
 };
 
 struct SweepRow {
-  std::string method;       // dense | teal | teal-greedy | cats
+  std::string method;       // dense | teal | teal-greedy | cats (+ "@self" when calibrated on self-generated text)
+  std::string calibration;  // "files" | "self"; empty for dense and ready-made sidecars
   double target = 0.0;      // requested sparsity
   std::string sidecar;      // empty for dense
   bool masked_prefill = false;  // quality measured with the thresholds applied (see above)

@@ -1,9 +1,10 @@
 // sweep.cpp — the sparsity sweep (see include/skim/sweep.h): one calibration pass makes
 // every sidecar, then each (method, level) row loads a sparse engine next to the dense one
 // and measures sparsity, perplexity, task accuracy and interleaved decode speed.
-// Invariants: calibration reads only opt.calibration_files; the dense engine is loaded
+// Invariants: calibration reads only opt.calibration_files (or text the dense model
+// writes itself, for the kSelf source); the dense engine is loaded
 // once and benched back to back with every sparse engine; rows keep the order of
-// opt.methods x opt.levels after the dense row.
+// opt.calibrations x opt.methods x opt.levels after the dense row.
 #include "skim/sweep.h"
 
 #include <fmt/core.h>
@@ -57,8 +58,9 @@ double mean(const std::vector<float>& v) {
 
 
 struct Plan {
-  std::string method;      // sweep name
+  std::string method;      // sweep name (row label)
   std::string calib;       // teal | cats; empty: a ready-made sidecar (no calibration)
+  CalibrationSource source = CalibrationSource::kFiles;
   std::string allocation;  // uniform | greedy
   double level = 0.0;
   std::string sidecar;
@@ -209,7 +211,10 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
   }
   if (opt.ppl_chunks < 1) return make_error("sweep: --ppl-chunks must be >= 1");
   if (opt.n_gen < 1 || opt.repetitions < 1) return make_error("sweep: -n and -r must be >= 1");
-  if (opt.calibration_files.empty()) return make_error("sweep: no calibration files");
+  if (opt.calibrations.empty()) return make_error("sweep: no calibration source");
+  const bool uses_files = std::find(opt.calibrations.begin(), opt.calibrations.end(), CalibrationSource::kFiles) !=
+                          opt.calibrations.end();
+  if (uses_files && opt.calibration_files.empty()) return make_error("sweep: no calibration files");
   std::ifstream pin(opt.ppl_file, std::ios::binary);
   if (!pin) return make_error(fmt::format("sweep: cannot read perplexity text '{}'", opt.ppl_file));
   std::ostringstream pss;
@@ -227,15 +232,20 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
   const HParams& hp = EngineAccess::impl(dense).model->hparams();
   const SiteWeights weights = site_weights(hp);
   std::vector<Plan> plan;
-  for (const auto& m : opt.methods) {
-    for (double l : opt.levels) {
-      Plan p;
-      p.method = m;
-      p.calib = m == "cats" ? "cats" : "teal";
-      p.allocation = m == "teal-greedy" ? "greedy" : "uniform";
-      p.level = l;
-      p.sidecar = (fs::path(opt.out_dir) / "sidecars" / fmt::format("{}-{}.skim", m, level_tag(l))).string();
-      plan.push_back(p);
+  for (CalibrationSource src : opt.calibrations) {
+    const bool self = src == CalibrationSource::kSelf;
+    for (const auto& m : opt.methods) {
+      for (double l : opt.levels) {
+        Plan p;
+        p.method = self ? m + "@self" : m;
+        p.calib = m == "cats" ? "cats" : "teal";
+        p.source = src;
+        p.allocation = m == "teal-greedy" ? "greedy" : "uniform";
+        p.level = l;
+        p.sidecar = (fs::path(opt.out_dir) / "sidecars" / fmt::format("{}-{}{}.skim", m, level_tag(l), self ? ".self" : ""))
+                        .string();
+        plan.push_back(p);
+      }
     }
   }
 
@@ -248,9 +258,10 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     plan.push_back(p);
   }
 
-  // ---- calibration: one pass for every sidecar (existing ones reused) ------------------
-  {
+  // ---- calibration: one pass per source for every sidecar (existing ones reused) -------
+  for (CalibrationSource src : opt.calibrations) {
     CalibrateOptions co;
+    co.source = src;
     co.files = opt.calibration_files;
     co.max_tokens = opt.calibration_tokens;
     co.seed = opt.seed;
@@ -258,13 +269,14 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     co.reuse = true;
     std::vector<CalibratePoint> pts;
     for (const auto& p : plan) {
-      if (!p.calib.empty()) pts.push_back({p.calib, p.allocation, p.level, p.sidecar});
+      if (!p.calib.empty() && p.source == src) pts.push_back({p.calib, p.allocation, p.level, p.sidecar});
     }
     SKIM_TRY(auto reps, calibrate_many(dense, co, pts));
     size_t reused = 0;
     for (const auto& r : reps) reused += r.reused;
-    fmt::print(stderr, "sweep: {} sidecars in {} ({} reused)\n", reps.size(), (fs::path(opt.out_dir) / "sidecars").string(),
-               reused);
+    fmt::print(stderr, "sweep: {} sidecars calibrated on {} in {} ({} reused)\n", reps.size(),
+               src == CalibrationSource::kSelf ? "self-generated text" : "calibration files",
+               (fs::path(opt.out_dir) / "sidecars").string(), reused);
   }
 
   // ---- evaluation text: tokens for decode sparsity, histograms for parameter sparsity --
@@ -350,6 +362,7 @@ Result<SweepReport> sweep(const SweepOptions& opt, const std::function<void(cons
     const std::string name = fmt::format("{} {}%", p.method, level_tag(p.level));
     SweepRow row;
     row.method = p.method;
+    if (!p.calib.empty()) row.calibration = p.source == CalibrationSource::kSelf ? "self" : "files";
     row.target = p.level;
     row.sidecar = p.sidecar;
     SKIM_TRY(Engine sparse, load(opt, p.sidecar, n_ctx));
@@ -425,14 +438,14 @@ std::string sweep_csv(const SweepReport& r) {
   const std::vector<std::string> tasks = r.rows.empty() ? std::vector<std::string>{} : r.rows.front().task_names;
   for (const auto& t : tasks) out += "," + t + "_acc";
   out += ",tok_s,tok_s_sd,dense_tok_s,dense_tok_s_sd,speedup,masked_prefill,seconds,sidecar,mlp_recall,head_recall,"
-         "predictor_cost\n";
+         "predictor_cost,calibration\n";
   for (const auto& row : r.rows) {
     out += fmt::format("{},{:.3f},{:.5f},{:.5f},{:.5f},{:.5f}", row.method, row.target, row.sparsity, row.param_sparsity,
                        row.perplexity, row.ppl_uncertainty);
     for (size_t i = 0; i < tasks.size(); ++i) out += fmt::format(",{:.5f}", i < row.task_acc.size() ? row.task_acc[i] : 0.0);
-    out += fmt::format(",{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{},{:.1f},{},{:.4f},{:.4f},{:.5f}\n", row.tok_s, row.tok_s_sd,
-                       row.dense_tok_s, row.dense_tok_s_sd, row.speedup, row.masked_prefill ? 1 : 0, row.seconds,
-                       row.sidecar, row.mlp_recall, row.head_recall, row.predictor_cost);
+    out += fmt::format(",{:.3f},{:.3f},{:.3f},{:.3f},{:.4f},{},{:.1f},{},{:.4f},{:.4f},{:.5f},{}\n", row.tok_s,
+                       row.tok_s_sd, row.dense_tok_s, row.dense_tok_s_sd, row.speedup, row.masked_prefill ? 1 : 0,
+                       row.seconds, row.sidecar, row.mlp_recall, row.head_recall, row.predictor_cost, row.calibration);
   }
   return out;
 }
@@ -466,7 +479,8 @@ std::string sweep_json(const SweepReport& r) {
                          {"sidecar", row.sidecar},
                          {"mlp_recall", row.mlp_recall},
                          {"head_recall", row.head_recall},
-                         {"predictor_cost", row.predictor_cost}});
+                         {"predictor_cost", row.predictor_cost},
+                         {"calibration", row.calibration}});
   }
   return j.dump(2);
 }

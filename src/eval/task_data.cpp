@@ -7,6 +7,8 @@
 //   hellaswag   llama.cpp's text format (context line, gold, 4 endings); " " + ending
 #include "eval/task_data.h"
 
+#include "skim/eval.h"
+
 #include <bzlib.h>
 #include <fmt/core.h>
 
@@ -82,7 +84,7 @@ Result<std::vector<Example>> load_choices(const std::string& path, int32_t limit
 
 Result<std::vector<Example>> load_task(const std::string& task, const std::string& dir, int32_t limit) {
   if (task == "lambada") {
-    const std::string path = dir + "/lambada_openai/lambada_test.jsonl";
+    const std::string path = dir + "/" + task_file(task);
     SKIM_TRY(auto rows, read_jsonl(path, limit));
     std::vector<Example> out;
     for (const auto& r : rows) {
@@ -93,10 +95,10 @@ Result<std::vector<Example>> load_task(const std::string& task, const std::strin
     }
     return out;
   }
-  if (task == "arc_easy") return load_choices(dir + "/arc_easy/arc_easy.jsonl", limit, "\nAnswer:");
-  if (task == "boolq") return load_choices(dir + "/boolq/boolq.jsonl", limit, "\nAnswer:");
+  if (task == "arc_easy") return load_choices(dir + "/" + task_file(task), limit, "\nAnswer:");
+  if (task == "boolq") return load_choices(dir + "/" + task_file(task), limit, "\nAnswer:");
   if (task == "winogrande") {
-    const std::string path = dir + "/winogrande/winogrande.jsonl";
+    const std::string path = dir + "/" + task_file(task);
     SKIM_TRY(auto rows, read_jsonl(path, limit));
     std::vector<Example> out;
     for (const auto& r : rows) {
@@ -112,7 +114,7 @@ Result<std::vector<Example>> load_task(const std::string& task, const std::strin
     return out;
   }
   if (task == "hellaswag") {
-    const std::string path = dir + "/hellaswag/hellaswag_val_full.txt.bz2";
+    const std::string path = dir + "/" + task_file(task);
     SKIM_TRY(std::string text, read_bz2(path));
     std::istringstream in(text);
     std::vector<Example> out;

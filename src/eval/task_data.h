@@ -1,4 +1,4 @@
-// task_data.h — loading the zero-shot task files of ../shared/data into one shape: an
+// task_data.h — loading the zero-shot task files of a data folder (skim/data.h) into one shape: an
 // example is a list of (context, continuation) candidates plus the gold index; LAMBADA
 // examples have a single candidate scored by exact greedy match.
 #pragma once

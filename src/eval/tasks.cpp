@@ -18,6 +18,15 @@ const std::vector<std::string>& task_names() {
   return names;
 }
 
+std::string task_file(const std::string& task) {
+  if (task == "lambada") return "lambada_openai/lambada_test.jsonl";
+  if (task == "arc_easy") return "arc_easy/arc_easy.jsonl";
+  if (task == "hellaswag") return "hellaswag/hellaswag_val_full.txt.bz2";
+  if (task == "winogrande") return "winogrande/winogrande.jsonl";
+  if (task == "boolq") return "boolq/boolq.jsonl";
+  return {};
+}
+
 namespace {
 
 struct Scored {

@@ -1,19 +1,16 @@
-// calibrate.cpp — the calibration driver: calibration text -> dense forward passes with a
+// calibrate.cpp — the calibration driver: calibration text (calibration_text.cpp: chunks of
+// files, or text the model writes itself) -> dense forward passes with a
 // ThresholdCalibrator attached (and, for greedy allocation, a GreedyRowSampler in front
-// of it) -> thresholds -> sidecars. Chunks of `chunk` tokens are drawn from all files,
-// shuffled with the seed, and run until max_tokens. One pass serves every requested point
+// of it) -> thresholds -> sidecars. One pass serves every requested point
 // (method x allocation x target): histograms and greedy's error tables are target-free.
-// Invariant: only the files given (../shared/data/calibration by default) are read, never
-// evaluation data.
+// Invariant: only the calibration text given (files, or text the model writes itself:
+// CalibrationSource) is read, never evaluation data.
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <random>
-#include <sstream>
 
 #include "core/progress.h"
 #include "core/sha256.h"
@@ -47,16 +44,20 @@ Status check_point(const CalibratePoint& p) {
   return {};
 }
 
+CalibrationTextOptions text_options(const CalibrateOptions& opt) {
+  return {opt.source, opt.files, opt.max_tokens, opt.chunk, opt.seed, opt.progress};
+}
+
 // Calibration tokens a run with these options sees when the text is long enough.
 int64_t planned_tokens(const CalibrateOptions& opt) {
+  if (opt.source == CalibrationSource::kSelf) return opt.max_tokens;
   return (opt.max_tokens + opt.chunk - 1) / opt.chunk * opt.chunk;
 }
 
-bool provenance_matches(const SparsityConfig& c, const CalibratePoint& p, const CalibrateOptions& opt,
-                        const std::vector<std::string>& file_names) {
+bool provenance_matches(const SparsityConfig& c, const CalibratePoint& p, const CalibrateOptions& opt) {
   auto m = parse_method(p.method);
   return m.ok() && c.method == *m && std::fabs(c.target - static_cast<float>(p.sparsity)) < 1e-6f &&
-         c.allocation == p.allocation && c.calibration_files == file_names &&
+         c.allocation == p.allocation && c.calibration_files == calibration_provenance(text_options(opt)) &&
          c.calibration_tokens == planned_tokens(opt) && c.seed == opt.seed;
 }
 
@@ -73,7 +74,7 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
   auto t0 = std::chrono::steady_clock::now();
   if (points.empty()) return make_error("nothing to calibrate");
   for (const auto& p : points) SKIM_RETURN_IF_ERROR(check_point(p));
-  if (opt.files.empty()) return make_error("no calibration files given");
+  if (opt.source == CalibrationSource::kFiles && opt.files.empty()) return make_error("no calibration files given");
   if (opt.chunk < 2 || opt.chunk > engine.info().n_ctx) return make_error(fmt::format("chunk {} out of range", opt.chunk));
   if (opt.greedy_rows < 1) return make_error("greedy rows must be >= 1");
   if (!(opt.greedy_step > 0.0 && opt.greedy_step <= 0.5)) {
@@ -82,10 +83,6 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
 
   const HParams& hp = EngineAccess::impl(engine).model->hparams();
   SKIM_TRY(std::string sha, sha256_file(engine.info().path));
-  std::vector<std::string> files = opt.files;
-  std::sort(files.begin(), files.end());
-  std::vector<std::string> file_names;
-  for (const auto& f : files) file_names.push_back(std::filesystem::path(f).filename().string());
 
   // Sidecars already made with the same provenance are kept.
   std::vector<CalibrateReport> reports(points.size());
@@ -96,7 +93,7 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
     std::error_code ec;
     if (opt.reuse && std::filesystem::exists(p.out_path, ec)) {
       auto c = load_sidecar(p.out_path, sha, hp.n_layer);
-      if (c.ok() && provenance_matches(*c, p, opt, file_names)) {
+      if (c.ok() && provenance_matches(*c, p, opt)) {
         reports[i].reused = true;
         reports[i].tokens = c->calibration_tokens;
         reports[i].allocated_sparsity = p.sparsity;
@@ -109,23 +106,7 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
   const bool any_greedy =
       std::any_of(todo.begin(), todo.end(), [&](size_t i) { return points[i].allocation == "greedy"; });
 
-  // Tokenize every file; cut into chunks.
-  std::vector<std::vector<int32_t>> chunks;
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(fmt::format("cannot read calibration file '{}'", path));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    auto toks = engine.tokenize(ss.str(), false, false);
-    for (size_t i = 0; i + static_cast<size_t>(opt.chunk) <= toks.size(); i += static_cast<size_t>(opt.chunk)) {
-      chunks.emplace_back(toks.begin() + static_cast<std::ptrdiff_t>(i),
-                          toks.begin() + static_cast<std::ptrdiff_t>(i) + opt.chunk);
-    }
-  }
-  if (chunks.empty()) return make_error("calibration text is shorter than one chunk");
-  std::mt19937_64 rng(opt.seed);
-  std::shuffle(chunks.begin(), chunks.end(), rng);
-  const size_t n_use = std::min(chunks.size(), static_cast<size_t>((opt.max_tokens + opt.chunk - 1) / opt.chunk));
+  SKIM_TRY(const CalibrationText text, calibration_text(engine, text_options(opt)));
 
   ThresholdCalibrator cal(hp.n_layer);
   GreedyRowSampler sampler(hp.n_layer, opt.greedy_rows, opt.seed, &cal);
@@ -136,9 +117,9 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
     const std::string label = todo.size() == 1 ? fmt::format("calibrate {} {:.0f}%", points[todo[0]].method,
                                                              100 * points[todo[0]].sparsity)
                                                : fmt::format("calibrate ({} sidecars)", todo.size());
-    ProgressBar bar(label, static_cast<int64_t>(n_use), opt.progress);
-    for (size_t c = 0; c < n_use; ++c) {
-      SKIM_RETURN_IF_ERROR(session->eval_logits(chunks[c], 0, nullptr));
+    ProgressBar bar(label, static_cast<int64_t>(text.sequences.size()), opt.progress);
+    for (size_t c = 0; c < text.sequences.size(); ++c) {
+      SKIM_RETURN_IF_ERROR(session->eval_logits(text.sequences[c], 0, nullptr));
       bar.update(static_cast<int64_t>(c + 1), fmt::format("{} tokens", cal.tokens_seen()));
     }
     bar.finish(fmt::format("{} tokens", cal.tokens_seen()));
@@ -197,7 +178,7 @@ Result<std::vector<CalibrateReport>> calibrate_many(const Engine& engine, const 
       else r.site_sparsity = {0.0, 0.0, 0.0, p.sparsity};
     }
     cfg.model_sha256 = sha;
-    cfg.calibration_files = file_names;
+    cfg.calibration_files = calibration_provenance(text_options(opt));
     cfg.calibration_tokens = cal.tokens_seen();
     cfg.seed = opt.seed;
     SKIM_RETURN_IF_ERROR(save_sidecar(cfg, p.out_path));

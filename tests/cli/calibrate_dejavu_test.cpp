@@ -30,13 +30,13 @@ std::string tmp_dir(const std::string& name) {
   return p;
 }
 
-// Tiny settings: one calibration file, 128 tokens in one forward pass, 64 rows per layer,
-// 3 epochs, one thread.
-const std::string& tiny() {
-  static const std::string s = " --data " + testing::shared_data("calibration/gutenberg_84_frankenstein.txt") +
-                               " --tokens 128 --chunk-tokens 128 --rows 64 --epochs 3 -t 1 --no-progress -q";
-  return s;
-}
+// Tiny settings: 128 tokens in one forward pass, 64 rows per layer, 3 epochs, one thread;
+// the calibration text is added by each test (a corpus file, or self).
+const std::string kTiny = " --tokens 128 --chunk-tokens 128 --rows 64 --epochs 3 -t 1 --no-progress -q";
+
+#define TINY_CORPUS_OR_SKIP(var)                                                  \
+  SKIM_DATA_OR_SKIP(var##_file, "calibration/gutenberg_84_frankenstein.txt");     \
+  const std::string var = " --data " + var##_file + kTiny
 
 TEST(CalibrateDejaVu, HelpListsTheOptions) {
   auto r = run_command(skim() + " calibrate --help");
@@ -62,7 +62,7 @@ TEST(CalibrateDejaVu, BadCombinationsFailCleanly) {
            {"--method dejavu --mlp sideways", ""},
            {"--method dejavu --mlp cats --sparsity 0", "CATS sparsity 0 out of (0, 1)"},
        }) {
-    auto r = run_command(skim() + " calibrate " + c.args + tiny() + " -o " + dir + "/x.skim");
+    auto r = run_command(skim() + " calibrate " + c.args + " --data self" + kTiny + " -o " + dir + "/x.skim");
     EXPECT_NE(r.exit_code, 0) << c.args;
     EXPECT_TRUE(r.out.empty()) << c.args << ": " << r.out;
     EXPECT_NE(r.err.find(c.message), std::string::npos) << c.args << ": " << r.err;
@@ -76,8 +76,9 @@ TEST(CalibrateDejaVu, BadCombinationsFailCleanly) {
 
 TEST(CalibrateDejaVu, HeadsOnlyIsDeterministicAndRuns) {
   ASSERT_TRUE(testing::have_default_model()) << "run `skim pull` first";
+  TINY_CORPUS_OR_SKIP(tiny);
   const std::string dir = tmp_dir("heads");
-  const std::string base = skim() + " calibrate --method dejavu --mlp none --heads on --head-keep 0.67 --seed 3" + tiny();
+  const std::string base = skim() + " calibrate --method dejavu --mlp none --heads on --head-keep 0.67 --seed 3" + tiny;
   auto a = run_command(base + " --json -o " + dir + "/a.skim");
   ASSERT_EQ(a.exit_code, 0) << a.err;
   auto j = nlohmann::json::parse(a.out);
@@ -100,8 +101,9 @@ TEST(CalibrateDejaVu, HeadsOnlyIsDeterministicAndRuns) {
 
 TEST(CalibrateDejaVu, CombinedWithCatsAndHybridFromReusedPredictors) {
   ASSERT_TRUE(testing::have_default_model()) << "run `skim pull` first";
+  TINY_CORPUS_OR_SKIP(tiny);
   const std::string dir = tmp_dir("cats");
-  auto c = run_command(skim() + " calibrate --method dejavu-cats --sparsity 0.5 --head-keep 0.67 --json" + tiny() +
+  auto c = run_command(skim() + " calibrate --method dejavu-cats --sparsity 0.5 --head-keep 0.67 --json" + tiny +
                        " -o " + dir + "/dvcats.skim");
   ASSERT_EQ(c.exit_code, 0) << c.err;
   auto j = nlohmann::json::parse(c.out);
@@ -113,18 +115,18 @@ TEST(CalibrateDejaVu, CombinedWithCatsAndHybridFromReusedPredictors) {
   EXPECT_NE(run.err.find("measured sparsity"), std::string::npos) << run.err;
 
   // An MLP predictor (tiny), then a hybrid sidecar reusing it: no MLP training.
-  auto m = run_command(skim() + " calibrate --method dejavu --heads off --rank 4 --keep 0.5" + tiny() + " -o " + dir +
+  auto m = run_command(skim() + " calibrate --method dejavu --heads off --rank 4 --keep 0.5" + tiny + " -o " + dir +
                        "/mlp.skim");
   ASSERT_EQ(m.exit_code, 0) << m.err;
   auto h = run_command(skim() + " calibrate --method dejavu --mlp hybrid --keep 0.7 --sparsity 0.3 --heads off --json" +
-                       tiny() + " --mlp-from " + dir + "/mlp.skim -o " + dir + "/hybrid.skim");
+                       tiny + " --mlp-from " + dir + "/mlp.skim -o " + dir + "/hybrid.skim");
   ASSERT_EQ(h.exit_code, 0) << h.err;
   auto hj = nlohmann::json::parse(h.out);
   EXPECT_EQ(hj["runs"].size(), 0u) << "nothing trained";
   auto gen = run_command(skim() + " run -t 1 -n 4 --temp 0 --sparsity " + dir + "/hybrid.skim -p \"Hello\"");
   EXPECT_EQ(gen.exit_code, 0) << gen.err;
   // Reused predictors must read the same input (lookahead) as the sidecar says.
-  auto bad = run_command(skim() + " calibrate --method dejavu --heads off --lookahead on" + tiny() + " --mlp-from " + dir +
+  auto bad = run_command(skim() + " calibrate --method dejavu --heads off --lookahead on" + tiny + " --mlp-from " + dir +
                          "/mlp.skim -o " + dir + "/bad.skim");
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find("--lookahead off"), std::string::npos) << bad.err;

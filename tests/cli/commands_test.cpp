@@ -98,7 +98,7 @@ TEST(Commands, ChatOverAPipe) {
 
 TEST(Commands, PerplexityJson) {
   ASSERT_TRUE(testing::have_default_model());
-  const std::string path = testing::shared_data("wikitext-2-raw/wiki.test.raw");
+  SKIM_DATA_OR_SKIP(path, "wikitext-2-raw/wiki.test.raw");
   auto r = run_command(skim() + " perplexity --json --no-progress -c 128 --chunks 2 -f " + path);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   auto doc = nlohmann::json::parse(r.out);

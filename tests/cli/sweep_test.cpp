@@ -11,6 +11,7 @@
 
 #include "common/run_command.h"
 #include "common/test_paths.h"
+#include "skim/eval.h"
 
 namespace skim {
 namespace {
@@ -95,6 +96,13 @@ std::vector<std::vector<std::string>> read_csv(const std::string& path) {
 
 TEST(Sweep, TinyRealSweep) {
   ASSERT_TRUE(testing::have_default_model()) << "run `skim pull` first";
+  SKIM_DATA_OR_SKIP(wiki, "wikitext-2-raw/wiki.test.raw");
+  SKIM_DATA_OR_SKIP(corpus_file, "calibration/gutenberg_84_frankenstein.txt");
+  for (const char* t : {"lambada", "arc_easy"}) {
+    SKIM_DATA_OR_SKIP(task, task_file(t));
+    (void)task;
+  }
+  (void)wiki;  // the sweep finds it through the same lookup
   const std::string dir = tmp_dir("tiny");
   // One thread: on a shared, loaded machine a thread pool's barriers make 2-thread decode erratic.
   const std::string cmd = skim() + " sweep --methods teal --levels 0,0.5 --ppl-chunks 1 --limit 5 --tasks lambada,arc_easy"
@@ -145,22 +153,33 @@ TEST(Sweep, TinyRealSweep) {
   }
   EXPECT_TRUE(fs::exists(dir + "/sidecars/teal-50.skim"));
 
-  // Second run: the sidecar reused (same provenance), plus a ready-made Deja Vu sidecar
+  // Second run: the sidecar reused (same provenance), the same point calibrated on
+  // self-generated text (--calibration corpus,self), plus a ready-made Deja Vu sidecar
   // (heads 7 of 9 + CATS, tiny calibration) labelled by what it does, with predictor
   // recall and cost.
   const std::string dv = dir + "/dvcats.skim";
   auto cal = run_command(skim() + " calibrate --method dejavu-cats --sparsity 0.5 --head-keep 0.78 --data " +
-                         testing::shared_data("calibration/gutenberg_84_frankenstein.txt") +
+                         corpus_file +
                          " --tokens 128 --chunk-tokens 128 --rows 64 --epochs 2 -t 1 --no-progress -q -o " + dv);
   ASSERT_EQ(cal.exit_code, 0) << cal.err;
   auto again = run_command(skim() + " sweep --methods teal --levels 0.5 --ppl-chunks 1 --limit 1 --tasks lambada"
                                     " -n 2 -r 1 -t 1 --sparsity-tokens 4 --calibration-tokens 512 --no-progress --json "
-                                    "--sidecars " + dv + " --out-dir " + dir);
+                                    "--calibration corpus,self --sidecars " + dv + " --out-dir " + dir);
   ASSERT_EQ(again.exit_code, 0) << again.err;
-  EXPECT_NE(again.err.find("(1 reused)"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("calibrated on calibration files in " + dir + "/sidecars (1 reused)"), std::string::npos)
+      << again.err;
+  EXPECT_NE(again.err.find("calibrated on self-generated text in " + dir + "/sidecars (0 reused)"), std::string::npos)
+      << again.err;
   const auto j2 = nlohmann::json::parse(again.out);
-  ASSERT_EQ(j2["rows"].size(), 3u);
-  const auto& d = j2["rows"][2];
+  ASSERT_EQ(j2["rows"].size(), 4u);
+  EXPECT_EQ(j2["rows"][1]["calibration"], "files");
+  const auto& self = j2["rows"][2];
+  EXPECT_EQ(self["method"], "teal@self");
+  EXPECT_EQ(self["calibration"], "self");
+  EXPECT_GT(self["sparsity"].get<double>(), 0.25) << "thresholds from self-generated text still skip about half";
+  EXPECT_LT(self["sparsity"].get<double>(), 0.75);
+  EXPECT_TRUE(fs::exists(dir + "/sidecars/teal-50.self.skim"));
+  const auto& d = j2["rows"][3];
   EXPECT_EQ(d["method"], "dejavu-heads7/9+cats");
   EXPECT_LT(d["mlp_recall"].get<double>(), 0.0) << "no MLP predictor";
   EXPECT_GT(d["head_recall"].get<double>(), 0.5);

@@ -58,7 +58,7 @@ TEST_F(Golden, Strings) {
 
 TEST_F(Golden, WikiTestRaw) {
   const auto& w = golden_.at("wiki_test_raw");
-  const std::string path = skim::testing::shared_data(w.at("path").get<std::string>());
+  SKIM_DATA_OR_SKIP(path, w.at("path").get<std::string>());
   const std::string text = read_file(path);
   ASSERT_FALSE(text.empty()) << "cannot read " << path;
   ASSERT_EQ(text.size(), w.at("file_bytes").get<size_t>()) << path << " differs from the golden run's file";

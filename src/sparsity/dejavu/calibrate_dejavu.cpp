@@ -8,10 +8,8 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <random>
-#include <sstream>
 #include <thread>
 
 #include <unistd.h>
@@ -30,26 +28,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Chunks of `chunk` tokens from every file, shuffled with the seed (as runtime/calibrate.cpp).
-Result<std::vector<std::vector<int32_t>>> read_chunks(const Engine& engine, std::vector<std::string> files,
-                                                      int32_t chunk, uint64_t seed) {
-  std::sort(files.begin(), files.end());
-  std::vector<std::vector<int32_t>> chunks;
-  for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return make_error(fmt::format("cannot read calibration file '{}'", path));
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    const auto toks = engine.tokenize(ss.str(), false, false);
-    for (size_t i = 0; i + static_cast<size_t>(chunk) <= toks.size(); i += static_cast<size_t>(chunk)) {
-      chunks.emplace_back(toks.begin() + static_cast<std::ptrdiff_t>(i),
-                          toks.begin() + static_cast<std::ptrdiff_t>(i + static_cast<size_t>(chunk)));
-    }
-  }
-  if (chunks.empty()) return make_error("calibration text is shorter than one chunk");
-  std::mt19937_64 rng(seed);
-  std::shuffle(chunks.begin(), chunks.end(), rng);
-  return chunks;
+CalibrationTextOptions text_options(const DejaVuOptions& opt) {
+  return {opt.source, opt.files, opt.max_tokens, opt.chunk, opt.seed, opt.progress};
 }
 
 uint64_t task_seed(uint64_t seed, const DejaVuRun& run, int32_t layer) {
@@ -86,7 +66,7 @@ void fill_cost(DejaVuRun& run, const Cost& c) {
 }  // namespace
 
 Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions& opt, const std::string& out_path) {
-  if (opt.files.empty()) return make_error("no calibration files given");
+  if (opt.source == CalibrationSource::kFiles && opt.files.empty()) return make_error("no calibration files given");
   if (opt.chunk < 2 || opt.chunk > engine.info().n_ctx) return make_error(fmt::format("chunk {} out of range", opt.chunk));
   if (opt.rows < 16) return make_error("dejavu: at least 16 rows per layer");
   if (!(opt.keep > 0.0f && opt.keep <= 1.0f) || !(opt.head_keep > 0.0f && opt.head_keep <= 1.0f)) {
@@ -124,6 +104,7 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
       CalibrateOptions co;
       co.method = "cats";
       co.sparsity = opt.cats_sparsity;
+      co.source = opt.source;
       co.files = opt.files;
       co.max_tokens = opt.max_tokens;
       co.chunk = opt.chunk;
@@ -163,8 +144,9 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
 
   // --- collect ---------------------------------------------------------------------------
   const auto t0 = Clock::now();
-  SKIM_TRY(auto chunks, read_chunks(engine, opt.files, opt.chunk, opt.seed));
-  const size_t n_use = std::min(chunks.size(), static_cast<size_t>((opt.max_tokens + opt.chunk - 1) / opt.chunk));
+  SKIM_TRY(const CalibrationText text, calibration_text(engine, text_options(opt)));
+  const std::vector<std::vector<int32_t>>& chunks = text.sequences;
+  const size_t n_use = chunks.size();
   const int32_t per_chunk = static_cast<int32_t>((static_cast<size_t>(opt.rows) + n_use - 1) / n_use);
   Collector col(dims, need_rows ? opt.rows : 0, per_chunk, opt.seed);
   if (need_rows) {
@@ -172,14 +154,14 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
     EngineAccess::impl(*session).ws->set_observer(&col);
     ProgressBar bar("dejavu collect", static_cast<int64_t>(n_use), opt.progress);
     for (size_t c = 0; c < n_use; ++c) {
-      col.begin_chunk(opt.chunk);
+      col.begin_chunk(static_cast<int32_t>(chunks[c].size()));
       auto st = session->eval_logits(chunks[c], 0, nullptr);
       col.end_chunk();
       if (!st) {
         EngineAccess::impl(*session).ws->set_observer(nullptr);
         return st.error();
       }
-      rep.tokens += opt.chunk;
+      rep.tokens += static_cast<int64_t>(chunks[c].size());
       bar.update(static_cast<int64_t>(c + 1), fmt::format("{} rows", col.rows()));
     }
     bar.finish(fmt::format("{} rows, {:.0f} MiB", col.rows(), col.bytes() / 1048576.0));
@@ -326,9 +308,7 @@ Result<DejaVuReport> calibrate_dejavu(const Engine& engine, const DejaVuOptions&
           cats_thresholds[l][static_cast<size_t>(SparsitySite::kDownIn)];
     }
     SKIM_TRY(cfg.model_sha256, sha256_file(engine.info().path));
-    std::vector<std::string> files = opt.files;
-    std::sort(files.begin(), files.end());
-    for (const auto& f : files) cfg.calibration_files.push_back(std::filesystem::path(f).filename().string());
+    cfg.calibration_files = calibration_provenance(text_options(opt));
     cfg.calibration_tokens = rep.tokens;
     cfg.seed = opt.seed;
     DejaVuConfig& dv = cfg.dejavu;

@@ -20,13 +20,15 @@
 
 #include "core/result.h"
 #include "skim/engine.h"
+#include "skim/sparsity.h"
 #include "sparsity/config.h"
 #include "sparsity/dejavu/train.h"
 
 namespace skim::dejavu {
 
 struct DejaVuOptions {
-  std::vector<std::string> files;  // calibration text
+  CalibrationSource source = CalibrationSource::kFiles;
+  std::vector<std::string> files;  // calibration text (kFiles)
   int64_t max_tokens = 16384;      // tokens of text run through the model
   int32_t chunk = 512;             // tokens per forward pass
   int32_t rows = 8192;             // collected token rows per layer (fp16; see collect.h for memory)
