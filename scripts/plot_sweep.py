@@ -81,6 +81,15 @@ def main():
 
     colors = {"teal": "tab:blue", "teal-greedy": "tab:green", "cats": "tab:orange", "dejavu": "tab:purple"}
     markers = {"teal": "o", "teal-greedy": "s", "cats": "^", "dejavu": "D"}
+
+    def style(m):
+        """Line style of a method: its base method's colour and marker; rows calibrated on
+        self-generated text ("teal@self") dashed, with hollow markers."""
+        base, _, cal = m.partition("@")
+        st = {"marker": markers.get(base, "o"), "color": colors.get(base), "label": m}
+        if cal:
+            st.update(ls="--", markerfacecolor="white")
+        return st
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(14, 6))
 
     # Dense reference: the mean of every interleaved dense measurement.
@@ -95,14 +104,17 @@ def main():
         # Shared machines drift over a long sweep: each row's speed-up comes from dense and
         # sparse runs interleaved, so plot speed-up x the mean dense tok/s (raw tok/s: CSV).
         ys = [r["speedup"] * dense_ref if r.get("speedup") else r["tok_s"] for r in pts]
-        ax1.plot(xs, ys, marker=markers.get(m, "o"), color=colors.get(m), label=m)
+        ax1.plot(xs, ys, **style(m))
         for r, y in zip(pts, ys):
             ax1.annotate(f"{100 * r['target']:.0f}%", (r["perplexity"], y), textcoords="offset points",
-                         xytext=(4, 4), fontsize=8, color=colors.get(m))
+                         xytext=(4, 4), fontsize=8, color=style(m)["color"])
     ax1.set_xscale("log")
     from matplotlib.ticker import FuncFormatter, NullFormatter
     ax1.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax1.xaxis.set_minor_formatter(NullFormatter())
+    # Within one decade there is no major tick: label the minor ones (20, 30, ...) instead.
+    ppl = [r["perplexity"] for r in rows if r.get("perplexity", 0) > 0]
+    one_decade = ppl and max(ppl) < 10 * min(ppl)
+    ax1.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}") if one_decade else NullFormatter())
     ax1.set_xlabel("perplexity (wiki.test.raw, log scale; lower is better)")
     ax1.set_ylabel("decode tok/s = speed-up vs interleaved dense x mean dense tok/s")
     title = "speed vs quality"
@@ -120,11 +132,10 @@ def main():
         for m in methods:
             pts = sorted((r for r in rows if r["method"] == m and task in r.get("accuracy", {})),
                          key=lambda r: r["sparsity"])
-            ax2.plot([100 * r["sparsity"] for r in pts], [r["accuracy"][task] for r in pts],
-                     marker=markers.get(m, "o"), color=colors.get(m), label=m)
+            ax2.plot([100 * r["sparsity"] for r in pts], [r["accuracy"][task] for r in pts], **style(m))
             for r in pts:
                 ax2.annotate(f"{100 * r['target']:.0f}%", (100 * r["sparsity"], r["accuracy"][task]),
-                             textcoords="offset points", xytext=(4, 4), fontsize=8, color=colors.get(m))
+                             textcoords="offset points", xytext=(4, 4), fontsize=8, color=style(m)["color"])
         ax2.set_xlabel("measured sparsity during decode on wiki.test.raw (%)")
         ax2.set_ylabel(f"{task} accuracy")
         limit = doc.get("settings", {}).get("task_limit") if doc else None

@@ -116,13 +116,14 @@ Result<std::vector<std::vector<int32_t>>> generate_self_text(const Engine& engin
   uint64_t next = 0;
   ProgressBar bar("generate calibration text", opt.total, opt.progress);
 
-  // Starts sequence `next` in slot s if budget is left; returns whether it did.
+  // Starts sequence `next` in slot s if budget is left (else leaves the slot inactive).
   auto start = [&](Slot& s) -> Status {
     s.active = false;
     const int64_t room = std::min<int64_t>(opt.max_len, opt.total - claimed);
     if (room < 1) return {};
     const uint64_t k = next++;
     s.tokens = prompt_for(engine, k, order, room);
+    if (s.tokens.empty()) return make_error("self-generated text: the model has no BOS token and no chat template to start from");
     if (static_cast<int64_t>(s.tokens.size()) > room) s.tokens.resize(static_cast<size_t>(room));
     s.limit = room;
     claimed += room;
