@@ -57,7 +57,8 @@ SWEEP_DIR  ?= $(BUILD)/sweep
 SWEEP_ARGS ?=
 sweep: model
 	mkdir -p $(SWEEP_DIR)
-	$(SKIM) sweep --out-dir $(SWEEP_DIR) $(SWEEP_ARGS) > $(SWEEP_DIR)/sweep.md
+	$(SKIM) sweep --out-dir $(SWEEP_DIR) $(SWEEP_ARGS) > $(SWEEP_DIR)/sweep.md.part
+	mv $(SWEEP_DIR)/sweep.md.part $(SWEEP_DIR)/sweep.md
 	cat $(SWEEP_DIR)/sweep.md
 	python3 scripts/plot_sweep.py $(SWEEP_DIR)/sweep.json -o $(SWEEP_DIR)/sweep.png
 
