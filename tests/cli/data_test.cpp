@@ -20,10 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 using testing::run_command;
 
-const std::string& skim() {
-  static const std::string s = testing::skim_binary();
-  return s;
-}
+std::string skim() { return testing::skim_binary(); }
 
 // An empty folder for SKIM_DATA: the lookup finds nothing in it.
 std::string empty_data_dir() {
