@@ -46,11 +46,9 @@ inline Status resolve_calibration_data(std::vector<std::string>& data, Calibrati
   data = default_calibration_files();
   if (data.empty()) {
     source = CalibrationSource::kSelf;
-    const DataRoot root = find_data_root();
-    fmt::print(stderr, "calibrate: no calibration text found (no --data; {}); calibrating on text the model generates itself "
-               "(--data self)\n",
-               root.origin == DataOrigin::kNone ? std::string("SKIM_DATA is unset and there is no ../shared/data")
-                                                : fmt::format("no calibration/*.txt in {}", root.dir));
+    fmt::print(stderr, "calibrate: no calibration text found (no --data; no calibration/*.txt: {}); calibrating on text the "
+               "model generates itself (--data self)\n",
+               data_lookup_summary());
   }
   return {};
 }

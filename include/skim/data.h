@@ -30,6 +30,10 @@ struct DataRoot {
 // from $SKIM_DATA.
 DataRoot find_data_root();
 
+// Where the lookup looks, for messages: "looked in $SKIM_DATA (DIR)", "looked in DIR", or
+// "SKIM_DATA is unset and there is no DIR".
+std::string data_lookup_summary();
+
 // The path of `rel` (e.g. "wikitext-2-raw/wiki.test.raw") under the data root, or a
 // one-line error: what is missing, where it looked, and `how` (e.g. "pass -f FILE").
 Result<std::string> find_data(std::string_view rel, std::string_view how);

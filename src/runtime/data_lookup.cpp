@@ -34,6 +34,17 @@ DataRoot find_data_root() {
   return {};
 }
 
+std::string data_lookup_summary() {
+  const DataRoot root = find_data_root();
+  switch (root.origin) {
+    case DataOrigin::kEnvironment: return fmt::format("looked in $SKIM_DATA ({})", root.dir);
+    case DataOrigin::kSourceTree: return fmt::format("looked in {}", root.dir);
+    case DataOrigin::kNone: break;
+  }
+  const std::string dev = source_tree_data();
+  return fmt::format("SKIM_DATA is unset and there is no {}", dev.empty() ? "../shared/data" : dev);
+}
+
 Result<std::string> find_data(std::string_view rel, std::string_view how) {
   const DataRoot root = find_data_root();
   std::error_code ec;
@@ -41,16 +52,8 @@ Result<std::string> find_data(std::string_view rel, std::string_view how) {
     const fs::path p = fs::path(root.dir) / rel;
     if (fs::is_regular_file(p, ec)) return p.string();
   }
-  std::string where;
-  switch (root.origin) {
-    case DataOrigin::kEnvironment: where = fmt::format("not in $SKIM_DATA ({})", root.dir); break;
-    case DataOrigin::kSourceTree: where = fmt::format("not in {}", root.dir); break;
-    case DataOrigin::kNone:
-      where = fmt::format("SKIM_DATA is unset and there is no {}", source_tree_data().empty() ? "../shared/data"
-                                                                                               : source_tree_data());
-      break;
-  }
-  return make_error(fmt::format("{} not found ({}); {}, or set SKIM_DATA to a folder holding {}", rel, where, how, rel));
+  return make_error(fmt::format("{} not found ({}); {}, or set SKIM_DATA to a folder holding {}", rel,
+                                data_lookup_summary(), how, rel));
 }
 
 std::vector<std::string> text_files(const std::string& dir) {
